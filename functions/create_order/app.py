@@ -1,0 +1,39 @@
+"""create-order: ``POST /orders``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
+
+from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.logic.ordering import PlaceOrder, place_order
+from orders.models.api import CreateOrderRequest, OrderOut
+
+router = Router()
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Client-chosen key: a retry with the same key and body returns the same order.",
+    ),
+]
+
+
+@router.post("/orders", summary="Place an order", tags=["orders"])
+def create_order(
+    body: CreateOrderRequest, caller: CurrentCaller, idempotency_key: IdempotencyKey = None
+) -> Response[OrderOut]:
+    command = PlaceOrder(user_id=caller.user_id, idempotency_key=idempotency_key, request=body)
+    order = place_order(command, router.lambda_context)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=OrderOut.of(order))
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,51 @@
+"""order query: list, read, timeline and cancel of the caller's orders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.logic import ordering
+from orders.models.api import OrderList, OrderOut, TimelineEventOut, TimelineOut
+from orders.models.order import OrderStatus
+
+router = Router()
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/orders", summary="List my orders, newest first", tags=["orders"])
+def list_orders(
+    caller: CurrentCaller,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    from_: Annotated[datetime | None, Query(alias="from", description="ISO-8601, inclusive")] = None,
+    to: Annotated[datetime | None, Query(description="ISO-8601, inclusive")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> OrderList:
+    page = ordering.list_orders(caller.user_id, status=status, start=from_, end=to, limit=limit, cursor=cursor)
+    return OrderList(items=[OrderOut.of(order) for order in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/orders/<order_id>", summary="Read an order", tags=["orders"])
+def get_order(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
+    return OrderOut.of(ordering.get_order(order_id, user_id=caller.user_id, groups=caller.groups))
+
+
+@router.get("/orders/<order_id>/events", summary="An order's timeline", tags=["orders"])
+def get_timeline(order_id: OrderId, caller: CurrentCaller) -> TimelineOut:
+    events = ordering.get_timeline(order_id, user_id=caller.user_id, groups=caller.groups)
+    return TimelineOut(items=[TimelineEventOut.of(event) for event in events])
+
+
+@router.post("/orders/<order_id>/cancel", summary="Cancel an unpaid order", tags=["orders"])
+def cancel_order(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
+    return OrderOut.of(ordering.cancel_order(order_id, user_id=caller.user_id))
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)

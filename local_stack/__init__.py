@@ -1,0 +1,1 @@
+"""The local stack: the whole system on one machine, on moto, driven by template.yaml."""

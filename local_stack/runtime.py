@@ -1,0 +1,81 @@
+"""Run the template's functions in this process, each with its own environment, as Lambda would.
+
+Lambda gives every function a process of its own; here they share one, so an invocation
+swaps in the function's environment (resolved from template.yaml) under a lock and resets
+the shared package's per-environment caches when the function changes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from local_stack.template import FunctionSpec, function_specs, load_template, resolve
+
+
+@dataclass
+class LambdaContext:
+    """The parts of Lambda's context object that Powertools and the handlers use."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: float = 10.0
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    function_version: str = "$LATEST"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.timeout_seconds * 1000)
+
+
+class LambdaRuntime:
+    """Invokes the template's functions in-process.
+
+    ``refs`` resolves !Ref / !GetAtt / !Sub in function environments (logical id → local value);
+    ``base_env`` is what every function also sees (region, credentials, endpoints).
+    """
+
+    def __init__(
+        self,
+        refs: Mapping[str, str],
+        base_env: Mapping[str, str] | None = None,
+        template: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.specs: dict[str, FunctionSpec] = function_specs(template or load_template())
+        self._refs = dict(refs)
+        self._base_env = dict(base_env or {})
+        self._lock = threading.RLock()
+        self._current: str | None = None
+
+    def environment(self, logical_id: str) -> dict[str, str]:
+        spec = self.specs[logical_id]
+        resolved = resolve(spec.environment, self._refs)
+        return {**self._base_env, **{k: str(v) for k, v in resolved.items()}}
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        spec = self.specs[logical_id]
+        handler = spec.load_handler()
+        with self._lock:
+            self._enter(logical_id)
+            return handler(event, LambdaContext(function_name=logical_id))
+
+    def _enter(self, logical_id: str) -> None:
+        if self._current == logical_id:
+            return
+        from orders import cache
+
+        previous = self.environment(self._current) if self._current else {}
+        for name in previous:
+            os.environ.pop(name, None)
+        os.environ.update(self.environment(logical_id))
+        cache.reset()
+        self._current = logical_id

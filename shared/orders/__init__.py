@@ -1,0 +1,1 @@
+"""Order-management domain package, shipped as the Lambda layer (imported as ``orders``)."""

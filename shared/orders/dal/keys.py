@@ -1,0 +1,42 @@
+"""OrdersTable single-table key layout.
+
+    item            PK                SK                   GSI1 (user, by time)        GSI2 (user+status, by time)
+    order           ORDER#<id>        #ORDER               USER#<uid> / <ts>#<id>      USER#<uid>#<status> / <ts>#<id>
+    timeline event  ORDER#<id>        #TL#<version:010d>   -                           -
+
+Timeline sort keys sit right after the order's ("#ORDER" < "#TL#"), and every other item kind
+of an order uses a prefix without "#", so one Query with SK BETWEEN "#ORDER" AND "#TL$" reads an
+order and its whole timeline and nothing else. GSI3 (QUEUE#<kind>#<status> / <due>#<id>) is for
+work queues (refunds to review, tickets to answer); GSI attributes are set only on the items
+that belong in an index, so the indexes stay sparse.
+"""
+
+from __future__ import annotations
+
+ORDER_SK = "#ORDER"
+TIMELINE_PREFIX = "#TL#"
+TIMELINE_END = "#TL$"  # '$' sorts right after '#': the upper bound of every timeline key
+
+USER_INDEX = "GSI1"
+USER_STATUS_INDEX = "GSI2"
+QUEUE_INDEX = "GSI3"
+
+
+def order_pk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def timeline_sk(version: int) -> str:
+    return f"{TIMELINE_PREFIX}{version:010d}"
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def user_status_pk(user_id: str, status: str) -> str:
+    return f"USER#{user_id}#{status}"
+
+
+def created_sk(created_at: str, order_id: str) -> str:
+    return f"{created_at}#{order_id}"

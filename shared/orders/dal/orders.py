@@ -1,0 +1,216 @@
+"""Orders and their timelines in OrdersTable.
+
+Every status change is one TransactWriteItems: the order, written on condition that its
+status and version are what the change was computed from, plus the timeline event, written
+on condition that it is new. Either both land or neither does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from orders.dal import cursor, keys
+from orders.dal.dynamo import cancellation_codes, dynamodb_client, from_item, to_item
+from orders.errors import ConcurrentModification
+from orders.models.common import format_ts
+from orders.models.order import Order, OrderStatus, TimelineEvent
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    items: list[Order]
+    next_cursor: str | None
+    items_read: int  # DynamoDB's ScannedCount: what the page cost, whatever the table holds
+
+
+def _order_item(order: Order) -> dict[str, Any]:
+    data = order.model_dump(mode="json")
+    created = keys.created_sk(data["created_at"], order.order_id)
+    return to_item(
+        {
+            "PK": keys.order_pk(order.order_id),
+            "SK": keys.ORDER_SK,
+            "type": "ORDER",
+            keys.USER_INDEX + "PK": keys.user_pk(order.user_id),
+            keys.USER_INDEX + "SK": created,
+            keys.USER_STATUS_INDEX + "PK": keys.user_status_pk(order.user_id, order.status.value),
+            keys.USER_STATUS_INDEX + "SK": created,
+            **data,
+        }
+    )
+
+
+def _event_item(order_id: str, event: TimelineEvent) -> dict[str, Any]:
+    return to_item(
+        {
+            "PK": keys.order_pk(order_id),
+            "SK": keys.timeline_sk(event.version),
+            "type": "TIMELINE",
+            "order_id": order_id,
+            **event.model_dump(mode="json"),
+        }
+    )
+
+
+class OrdersRepository:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client or dynamodb_client()
+
+    # --- writes ------------------------------------------------------------------------------
+    def create(self, order: Order, event: TimelineEvent) -> None:
+        self._transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _order_item(order),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                self._put_event(order.order_id, event),
+            ]
+        )
+
+    def save_change(
+        self,
+        before: Order,
+        after: Order,
+        event: TimelineEvent,
+        extra: list[TransactWriteItemTypeDef] | None = None,
+    ) -> None:
+        """Write ``after`` only if the stored order is still ``before`` (status and version)."""
+        if after.version != before.version + 1 or event.version != after.version:
+            raise ValueError("a change must raise the version by exactly one")
+        self._transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _order_item(after),
+                        "ConditionExpression": "#status = :status AND #version = :version",
+                        "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+                        "ExpressionAttributeValues": {
+                            ":status": {"S": before.status.value},
+                            ":version": {"N": str(before.version)},
+                        },
+                    }
+                },
+                self._put_event(after.order_id, event),
+                *(extra or []),
+            ]
+        )
+
+    def _put_event(self, order_id: str, event: TimelineEvent) -> TransactWriteItemTypeDef:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": _event_item(order_id, event),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def _transact(self, items: list[TransactWriteItemTypeDef]) -> None:
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException" and (
+                "ConditionalCheckFailed" in cancellation_codes(exc)
+            ):
+                raise ConcurrentModification() from exc
+            raise
+
+    # --- reads -------------------------------------------------------------------------------
+    def get(self, order_id: str) -> Order | None:
+        response = self.client.get_item(
+            TableName=self._table,
+            Key={"PK": {"S": keys.order_pk(order_id)}, "SK": {"S": keys.ORDER_SK}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return Order.model_validate(from_item(item)) if item else None
+
+    def get_with_timeline(self, order_id: str) -> tuple[Order | None, list[TimelineEvent]]:
+        """The order and its timeline, oldest first, in one Query (see keys)."""
+        order: Order | None = None
+        events: list[TimelineEvent] = []
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :first AND :last",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.order_pk(order_id)},
+                ":first": {"S": keys.ORDER_SK},
+                ":last": {"S": keys.TIMELINE_END},
+            },
+            ConsistentRead=True,
+        ):
+            for item in page.get("Items", []):
+                data = from_item(item)
+                if data["SK"] == keys.ORDER_SK:
+                    order = Order.model_validate(data)
+                else:
+                    events.append(TimelineEvent.model_validate(data))
+        return order, events
+
+    def list_for_user(
+        self,
+        user_id: str,
+        *,
+        status: OrderStatus | None,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        after: str | None,
+    ) -> OrderPage:
+        """The user's orders, newest first, filtered by key conditions only (no filter expression).
+
+        Reads at most ``limit + 1`` index entries: the extra one only tells whether a next page exists.
+        """
+        if status is None:
+            index, partition = keys.USER_INDEX, keys.user_pk(user_id)
+        else:
+            index, partition = keys.USER_STATUS_INDEX, keys.user_status_pk(user_id, status.value)
+        pk_attr, sk_attr = f"{index}PK", f"{index}SK"
+        condition = f"{pk_attr} = :pk"
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        if start is not None or end is not None:
+            condition += f" AND {sk_attr} BETWEEN :from AND :to"
+            # "<ts>#<id>" keys: the bare start time sorts before every key at that instant,
+            # and "<end>#~" after every key at the end instant ('~' sorts after any id character).
+            values[":from"] = {"S": format_ts(start) if start else "0"}
+            values[":to"] = {"S": (format_ts(end) if end else "9999") + "#~"}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if after:
+            request["ExclusiveStartKey"] = cursor.decode(
+                after,
+                expected={pk_attr: partition, "SK": keys.ORDER_SK},
+                attributes=frozenset({"PK", "SK", pk_attr, sk_attr}),
+            )
+        response = self.client.query(**request)
+        raw = response.get("Items", [])
+        orders = [Order.model_validate(from_item(item)) for item in raw[:limit]]
+        next_cursor = None
+        if len(raw) > limit:
+            last = raw[limit - 1]
+            next_cursor = cursor.encode({name: last[name] for name in ("PK", "SK", pk_attr, sk_attr)})
+        return OrderPage(items=orders, next_cursor=next_cursor, items_read=response.get("ScannedCount", 0))

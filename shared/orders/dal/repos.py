@@ -1,0 +1,18 @@
+"""Repositories bound to the configured tables, made once per execution environment."""
+
+from __future__ import annotations
+
+from orders.cache import per_environment
+from orders.config import get_config
+from orders.dal.catalog import CatalogRepository
+from orders.dal.orders import OrdersRepository
+
+
+@per_environment
+def orders_repository() -> OrdersRepository:
+    return OrdersRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def catalog_repository() -> CatalogRepository:
+    return CatalogRepository(get_config().table("catalog_table"))

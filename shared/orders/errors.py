@@ -1,0 +1,134 @@
+"""Domain exceptions, each with a stable machine-readable ``code``.
+
+The logic layer raises these; the HTTP layer maps their *kind* (the base class) to a status:
+NotFound → 404, Conflict → 409, InvalidRequest → 422, BadRequest → 400,
+Unauthorized → 401, Forbidden → 403. Clients key on ``code``, never on the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "DOMAIN_ERROR"
+    default_message: ClassVar[str] = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+
+# --- kinds -------------------------------------------------------------------------------
+class BadRequest(DomainError):
+    code = "BAD_REQUEST"
+
+
+class InvalidRequest(DomainError):
+    code = "INVALID_REQUEST"
+
+
+class Unauthorized(DomainError):
+    code = "UNAUTHORIZED"
+    default_message = "A valid bearer token is required."
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    default_message = "Your role does not allow this action."
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    default_message = "Not found."
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"
+
+
+# --- concrete errors -----------------------------------------------------------------------
+class InvalidJson(BadRequest):
+    code = "INVALID_JSON"
+    default_message = "The request body is not valid JSON."
+
+
+class InvalidCursor(BadRequest):
+    code = "INVALID_CURSOR"
+    default_message = "The pagination cursor is not valid for this query."
+
+
+class InvalidTimeRange(InvalidRequest):
+    code = "INVALID_TIME_RANGE"
+    default_message = "'from' must not be after 'to'."
+
+
+class UnknownSku(InvalidRequest):
+    code = "UNKNOWN_SKU"
+    default_message = "The order refers to a product that does not exist."
+
+
+class ProductInactive(InvalidRequest):
+    code = "PRODUCT_INACTIVE"
+    default_message = "The order refers to a product that is not for sale."
+
+
+class CurrencyMismatch(InvalidRequest):
+    code = "MIXED_CURRENCIES"
+    default_message = "All items of an order must be priced in the same currency."
+
+
+class AddressRequired(InvalidRequest):
+    code = "SHIPPING_ADDRESS_REQUIRED"
+    default_message = "A shipping address is required when the order has physical goods."
+
+
+class AddressNotAllowed(InvalidRequest):
+    code = "SHIPPING_ADDRESS_NOT_ALLOWED"
+    default_message = "An order without physical goods takes no shipping address."
+
+
+class ShippingUnavailable(InvalidRequest):
+    code = "SHIPPING_UNAVAILABLE"
+    default_message = "Physical goods cannot be shipped in this currency."
+
+
+class DuplicateSku(InvalidRequest):
+    code = "DUPLICATE_SKU"
+    default_message = "Each sku may appear once per order; use quantity instead."
+
+
+class OrderNotFound(NotFound):
+    code = "ORDER_NOT_FOUND"
+    default_message = "Order not found."
+
+
+class ProductNotFound(NotFound):
+    code = "PRODUCT_NOT_FOUND"
+    default_message = "Product not found."
+
+
+class RouteNotFound(NotFound):
+    code = "ROUTE_NOT_FOUND"
+    default_message = "No such route."
+
+
+class InvalidTransition(Conflict):
+    code = "INVALID_TRANSITION"
+    default_message = "The order's status does not allow this action."
+
+
+class ConcurrentModification(Conflict):
+    code = "CONCURRENT_MODIFICATION"
+    default_message = "The order was changed by another request; read it again and retry."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was already used with a different request body."
+
+
+class RequestInProgress(Conflict):
+    code = "REQUEST_IN_PROGRESS"
+    default_message = "A request with this Idempotency-Key is still being processed."

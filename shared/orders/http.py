@@ -1,0 +1,160 @@
+"""HTTP boundary shared by every API function: the resolver, the caller, the error mapping.
+
+Handlers build their resolver with :func:`build_resolver` so that every function answers
+errors the same way: ``{"code": "UPPER_SNAKE", "message": "...", "details": [...]?}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.request import Request
+
+from orders import errors
+from orders.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+ROLES = frozenset({"reviewer", "support", "ops", "analyst"})
+
+_STATUS_BY_KIND: tuple[tuple[type[errors.DomainError], HTTPStatus], ...] = (
+    (errors.BadRequest, HTTPStatus.BAD_REQUEST),
+    (errors.InvalidRequest, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (errors.Unauthorized, HTTPStatus.UNAUTHORIZED),
+    (errors.Forbidden, HTTPStatus.FORBIDDEN),
+    (errors.NotFound, HTTPStatus.NOT_FOUND),
+    (errors.Conflict, HTTPStatus.CONFLICT),
+)
+
+
+def error_response(status: HTTPStatus, code: str, message: str, details: list[Any] | None = None) -> Response[Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def status_for(exc: errors.DomainError) -> HTTPStatus:
+    for kind, status in _STATUS_BY_KIND:
+        if isinstance(exc, kind):
+            return status
+    return HTTPStatus.BAD_REQUEST
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Field locations and messages only: never echo the input back (it may hold PII).
+    return [{"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": err.get("msg")} for err in exc.errors()]
+
+
+def build_resolver(*routers: Router) -> APIGatewayRestResolver:
+    """A REST resolver with request validation and the project's error contract."""
+    app = APIGatewayRestResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(errors.DomainError)
+    def _domain(exc: errors.DomainError) -> Response[Any]:
+        status = status_for(exc)
+        logger.info(
+            "request refused",
+            extra={"error_code": exc.code, "http_status": status.value, "error_details": _safe(exc.details)},
+        )
+        details = [exc.details] if exc.details else None
+        return error_response(status, exc.code, exc.message, details)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[Any]:
+        details = _validation_details(exc)
+        if any(d["type"] == "json_invalid" for d in details):
+            return error_response(HTTPStatus.BAD_REQUEST, errors.InvalidJson.code, errors.InvalidJson.default_message)
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "The request does not match the schema.", details
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _content_type(exc: RequestUnsupportedContentType) -> Response[Any]:
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json."
+        )
+
+    @app.not_found
+    def _not_found(exc: NotFoundError) -> Response[Any]:
+        return error_response(HTTPStatus.NOT_FOUND, errors.RouteNotFound.code, errors.RouteNotFound.default_message)
+
+    return app
+
+
+def _safe(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if isinstance(v, str | int | bool | list)}
+
+
+# --- the caller ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user, from the Cognito authorizer's claims."""
+
+    user_id: str
+    groups: frozenset[str]
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.groups.isdisjoint(roles)
+
+    def require_role(self, *roles: str) -> None:
+        if not self.has_role(*roles):
+            raise errors.Forbidden(required_roles=sorted(roles))
+
+
+def parse_groups(raw: object) -> frozenset[str]:
+    """``cognito:groups`` as API Gateway passes it: "a,b", "[a b]", or a JSON list."""
+    if isinstance(raw, list):
+        items = [str(item) for item in raw]
+    elif isinstance(raw, str):
+        items = raw.strip().strip("[]").replace(",", " ").split()
+    else:
+        items = []
+    return frozenset(item for item in items if item)
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip():
+        raise errors.Unauthorized()
+    return Caller(user_id=sub, groups=parse_groups(claims.get("cognito:groups")))
+
+
+def _current_caller(request: Request) -> Caller:
+    context = request.resolved_event.raw_event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    return caller_from_claims(authorizer.get("claims") or {})
+
+
+CurrentCaller = Annotated[Caller, Depends(_current_caller)]
+"""Route parameter type: the authenticated caller (401 when the claims carry no user)."""
+
+
+# --- the Lambda entry point ------------------------------------------------------------------
+def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The decorated Lambda handler of an API function: correlation id, metrics, tracing."""
+    from aws_lambda_powertools.logging import correlation_paths
+
+    from orders.observability import metrics, tracer
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler

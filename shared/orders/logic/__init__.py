@@ -1,0 +1,1 @@
+"""Domain logic: rules and orchestration, no HTTP and no direct AWS calls."""

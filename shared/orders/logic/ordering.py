@@ -1,0 +1,167 @@
+"""Placing, reading, listing and cancelling orders."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from orders import errors, lifecycle
+from orders.cache import per_environment
+from orders.config import get_config
+from orders.dal.orders import OrderPage
+from orders.dal.repos import catalog_repository, orders_repository
+from orders.logic import transitions
+from orders.logic.pricing import price_order
+from orders.models.api import CreateOrderRequest
+from orders.models.common import utcnow
+from orders.models.order import Order, OrderStatus, TimelineEvent
+from orders.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+STAFF_READERS = ("support", "ops", "reviewer")
+
+
+class PlaceOrder(BaseModel):
+    user_id: str
+    idempotency_key: str | None = None
+    request: CreateOrderRequest
+
+
+def place_order(command: PlaceOrder, lambda_context: LambdaContext | None = None) -> Order:
+    """Create a priced PENDING_PAYMENT order.
+
+    With an Idempotency-Key the result is recorded for (user, key): a retry with the same body
+    gets the same order back (as it was created), the same key with another body is refused.
+    """
+    if command.idempotency_key is None:
+        return _place(command=command)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    place, config = _idempotent_place()
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    try:
+        return place(command=command)  # type: ignore[no-any-return]
+    except IdempotencyValidationError as exc:
+        raise errors.IdempotencyKeyReused() from exc
+    except IdempotencyAlreadyInProgressError as exc:
+        raise errors.RequestInProgress() from exc
+
+
+@per_environment
+def _idempotent_place() -> tuple[Callable[..., Any], Any]:
+    """Wrap :func:`_place` with Powertools idempotency on first use (keeps cold start lean)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+
+    from orders.dal.dynamo import dynamodb_client
+
+    settings = get_config()
+    config = IdempotencyConfig(
+        event_key_jmespath="[user_id, idempotency_key]",
+        payload_validation_jmespath="request",
+        expires_after_seconds=settings.idempotency_ttl_seconds,
+    )
+    store = DynamoDBPersistenceLayer(table_name=settings.table("idempotency_table"), boto3_client=dynamodb_client())
+    wrapped = idempotent_function(
+        _place,
+        data_keyword_argument="command",
+        persistence_store=store,
+        config=config,
+        output_serializer=PydanticSerializer(Order),
+    )
+    return wrapped, config
+
+
+def _place(*, command: PlaceOrder) -> Order:
+    settings = get_config()
+    request = command.request
+    products = catalog_repository().get_many(line.sku for line in request.items)
+    priced = price_order(request.items, products, request.shipping_address, settings.shipping_fees)
+    now = utcnow()
+    order = Order(
+        order_id=f"ord_{uuid.uuid4().hex}",
+        user_id=command.user_id,
+        status=OrderStatus.PENDING_PAYMENT,
+        items=priced.lines,
+        currency=priced.currency,
+        subtotal=priced.subtotal,
+        shipping_fee=priced.shipping_fee,
+        total=priced.total,
+        shipping_address=priced.shipping_address,
+        created_at=now,
+        updated_at=now,
+    )
+    created = TimelineEvent(
+        at=now,
+        type="CREATED",
+        to_status=order.status,
+        actor=f"user:{command.user_id}",
+        version=order.version,
+        details={"total": order.total, "currency": order.currency},
+    )
+    orders_repository().create(order, created)
+    logger.append_keys(order_id=order.order_id)
+    logger.info("order created", total=order.total, currency=order.currency, lines=len(order.items))
+    metrics.add_metric(name="OrdersCreated", unit="Count", value=1)
+    return order
+
+
+def _readable(order: Order | None, order_id: str, user_id: str, groups: frozenset[str]) -> Order:
+    if order is None or (order.user_id != user_id and groups.isdisjoint(STAFF_READERS)):
+        # Another user's order is indistinguishable from a missing one.
+        raise errors.OrderNotFound(order_id=order_id)
+    return order
+
+
+def get_order(order_id: str, *, user_id: str, groups: frozenset[str] = frozenset()) -> Order:
+    return _readable(orders_repository().get(order_id), order_id, user_id, groups)
+
+
+def get_timeline(order_id: str, *, user_id: str, groups: frozenset[str] = frozenset()) -> list[TimelineEvent]:
+    order, events = orders_repository().get_with_timeline(order_id)
+    _readable(order, order_id, user_id, groups)
+    return events
+
+
+def list_orders(
+    user_id: str,
+    *,
+    status: OrderStatus | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int | None,
+    cursor: str | None,
+) -> OrderPage:
+    if start is not None and end is not None and start > end:
+        raise errors.InvalidTimeRange()
+    return orders_repository().list_for_user(
+        user_id,
+        status=status,
+        start=start,
+        end=end,
+        limit=limit or get_config().default_page_size,
+        after=cursor,
+    )
+
+
+def cancel_order(order_id: str, *, user_id: str) -> Order:
+    order = transitions.change(
+        orders_repository(), order_id, lifecycle.Action.CANCEL, actor=f"user:{user_id}", owner=user_id
+    )
+    metrics.add_metric(name="OrdersCancelled", unit="Count", value=1)
+    return order

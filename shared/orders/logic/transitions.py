@@ -1,0 +1,62 @@
+"""Applying a lifecycle action to a stored order: read, decide, write conditionally, retry on races."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders import lifecycle
+from orders.dal.orders import OrdersRepository
+from orders.errors import ConcurrentModification, OrderNotFound
+from orders.models.common import utcnow
+from orders.models.order import Order, TimelineEvent
+
+_ATTEMPTS = 3
+
+
+def plan(
+    order: Order, action: lifecycle.Action, *, actor: str, details: dict[str, Any] | None = None, **updates: Any
+) -> tuple[Order, TimelineEvent]:
+    """The order after ``action`` and its timeline event; raises InvalidTransition if illegal."""
+    target = lifecycle.apply(order.status, action)
+    now = utcnow()
+    after = order.model_copy(update={"status": target, "version": order.version + 1, "updated_at": now, **updates})
+    event = TimelineEvent(
+        at=now,
+        type=action.value,
+        from_status=order.status,
+        to_status=target,
+        actor=actor,
+        version=after.version,
+        details=details or {},
+    )
+    return after, event
+
+
+def change(
+    repo: OrdersRepository,
+    order_id: str,
+    action: lifecycle.Action,
+    *,
+    actor: str,
+    owner: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Order:
+    """Apply ``action`` to the order as stored now.
+
+    A concurrent writer makes the conditional write fail; the order is then read again and the
+    action re-decided against its new status, so a race ends in either a legal change or a 409.
+    ``owner`` restricts the change to that user's order (anyone else's reads as not found).
+    """
+    for attempt in range(_ATTEMPTS):
+        order = repo.get(order_id)
+        if order is None or (owner is not None and order.user_id != owner):
+            raise OrderNotFound(order_id=order_id)
+        after, event = plan(order, action, actor=actor, details=details)
+        try:
+            repo.save_change(order, after, event)
+        except ConcurrentModification:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            continue
+        return after
+    raise AssertionError("unreachable")

@@ -1,0 +1,25 @@
+"""pydantic models: the one schema source for requests, responses, the domain and DB items."""
+
+from orders.models.catalog import Product, ProductKind
+from orders.models.common import Money, UtcDateTime, format_ts, utcnow
+from orders.models.order import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    ShippingAddress,
+    TimelineEvent,
+)
+
+__all__ = [
+    "Money",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Product",
+    "ProductKind",
+    "ShippingAddress",
+    "TimelineEvent",
+    "UtcDateTime",
+    "format_ts",
+    "utcnow",
+]

@@ -1,0 +1,34 @@
+"""Catalog product: what can be bought, at which price."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orders.models.common import CurrencyCode, MinorUnits, Money
+
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class ProductKind(StrEnum):
+    VIRTUAL = "virtual"
+    SUBSCRIPTION = "subscription"
+    PHYSICAL = "physical"
+
+
+class Product(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=2000)] = ""
+    kind: ProductKind
+    price: MinorUnits
+    currency: CurrencyCode
+    active: bool = True
+
+    @property
+    def unit_price(self) -> Money:
+        return Money(amount=self.price, currency=self.currency)

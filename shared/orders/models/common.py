@@ -1,0 +1,63 @@
+"""Money and time: integer minor units with an ISO 4217 code; timestamps in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
+
+from orders.errors import CurrencyMismatch
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
+# Upper bound keeps every sum far inside DynamoDB's and JSON's exact integer range.
+MinorUnits = Annotated[StrictInt, Field(ge=0, le=10**13)]
+
+
+def format_ts(value: datetime) -> str:
+    """Fixed-width ISO-8601 UTC (microseconds, 'Z'), so strings sort like the times they hold."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _to_utc(value: datetime) -> datetime:
+    # A time without an offset is read as UTC, as the API contract says all times are.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[
+    datetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(format_ts, return_type=str, when_used="json"),
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Money(BaseModel):
+    """An amount in minor units (cents) of one currency. Never a float."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: MinorUnits
+    currency: CurrencyCode
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def times(self, quantity: int) -> Money:
+        return Money(amount=self.amount * quantity, currency=self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(amount=0, currency=currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch(currencies=sorted({self.currency, other.currency}))

@@ -1,0 +1,89 @@
+"""Order domain model: what an order is, independent of HTTP and of DynamoDB."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orders.models.catalog import ProductKind, Sku
+from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    PAID = "PAID"
+    PENDING_SHIPMENT = "PENDING_SHIPMENT"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ShippingAddress(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: Text
+    line1: Text
+    line2: Annotated[str, Field(max_length=200)] | None = None
+    city: Text
+    region: Annotated[str, Field(max_length=100)] | None = None
+    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+    phone: Annotated[str, Field(max_length=32)] | None = None
+
+
+class OrderLine(BaseModel):
+    """One priced line. Name and price are copied from the catalog when the order is placed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    name: str
+    kind: ProductKind
+    unit_price: MinorUnits
+    quantity: Annotated[int, Field(ge=1)]
+    line_total: MinorUnits
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    user_id: str
+    status: OrderStatus
+    items: list[OrderLine]
+    currency: CurrencyCode
+    subtotal: MinorUnits
+    shipping_fee: MinorUnits
+    total: MinorUnits
+    refunded_total: MinorUnits = 0
+    shipping_address: ShippingAddress | None = None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    # Optimistic-concurrency counter: every change writes version + 1 on condition version.
+    version: Annotated[int, Field(ge=1)] = 1
+
+    @property
+    def has_physical_goods(self) -> bool:
+        return any(line.kind is ProductKind.PHYSICAL for line in self.items)
+
+
+class TimelineEvent(BaseModel):
+    """One entry of an order's timeline, written in the same transaction as the change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: UtcDateTime
+    type: str
+    from_status: OrderStatus | None = None
+    to_status: OrderStatus | None = None
+    actor: str
+    version: int
+    details: dict[str, Any] = Field(default_factory=dict)

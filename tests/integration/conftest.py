@@ -1,0 +1,92 @@
+"""Integration fixtures: moto with every table of template.yaml, and the real handlers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local_stack.runtime import LambdaRuntime
+from local_stack.template import ROOT, create_tables, load_template, resources
+from tests.conftest import FAKE_AWS_ENV
+
+TEMPLATE = load_template()
+# Locally a table's physical name is its logical id; parameters take their defaults.
+REFS = (
+    {name: name for name in TEMPLATE["Resources"]}
+    | {name: str(param.get("Default", "")) for name, param in TEMPLATE.get("Parameters", {}).items()}
+    | {"AWS::StackName": "orders-test", "AWS::Region": "us-east-1"}
+)
+SEED = json.loads((ROOT / "local_stack" / "catalog.json").read_text())
+
+
+@dataclass
+class HttpResult:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class Api:
+    """Calls a function of the template with an API Gateway event and decodes the response."""
+
+    def __init__(self, runtime: LambdaRuntime) -> None:
+        self.runtime = runtime
+        self._function_of = {
+            (route.method, route.path): spec.logical_id for spec in runtime.specs.values() for route in spec.routes
+        }
+
+    def __call__(self, event: dict[str, Any]) -> HttpResult:
+        logical_id = self._function_of[(event["httpMethod"], event["resource"])]
+        response = self.runtime.invoke(logical_id, event)
+        body = response.get("body")
+        return HttpResult(
+            status=response["statusCode"],
+            body=json.loads(body) if body else None,
+            headers=response.get("headers") or {},
+        )
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    from orders import cache
+    from orders.dal.dynamo import dynamodb_client
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(client, TEMPLATE, {name: name for name in resources(TEMPLATE, "AWS::DynamoDB::Table")})
+        for product in SEED:
+            client.put_item(
+                TableName="CatalogTable",
+                Item={
+                    key: {"BOOL": value}
+                    if isinstance(value, bool)
+                    else {"N": str(value)}
+                    if isinstance(value, int)
+                    else {"S": value}
+                    for key, value in product.items()
+                },
+            )
+        dynamodb_client.cache_clear()
+        cache.reset()
+        yield
+
+
+@pytest.fixture
+def runtime(aws: None) -> LambdaRuntime:
+    return LambdaRuntime(REFS, base_env=FAKE_AWS_ENV)
+
+
+@pytest.fixture
+def api(runtime: LambdaRuntime) -> Api:
+    return Api(runtime)
+
+
+@pytest.fixture
+def ddb(aws: None) -> Any:
+    return boto3.client("dynamodb", region_name="us-east-1")

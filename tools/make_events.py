@@ -1,0 +1,160 @@
+"""Write events/*.json: one API Gateway REST proxy event per route of template.yaml.
+
+The shape is that of `sam local generate-event apigateway aws-proxy`, with the Cognito
+authorizer's claims in requestContext. Run again after adding a route: `make events`.
+Tests load these files and vary them; `sam local invoke -e` uses them as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from local_stack.template import function_specs, load_template  # noqa: E402
+
+USER = "user-0001"
+ORDER = "ord_0123456789abcdef0123456789abcdef"
+
+# Per route: a sample request a client would send.
+SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/products"): {"name": "catalog_list_products"},
+    ("GET", "/products/{sku}"): {"name": "catalog_get_product", "path_params": {"sku": "coins-500"}},
+    ("POST", "/orders"): {
+        "name": "create_order",
+        "headers": {"Idempotency-Key": "9d0c4c1e-5a43-4b8e-9a51-3f1f2a0e7c11"},
+        "body": {
+            "items": [{"sku": "tshirt-logo-m", "quantity": 2}, {"sku": "coins-500", "quantity": 1}],
+            "shipping_address": {
+                "name": "Ada Lovelace",
+                "line1": "12 Analytical Row",
+                "city": "London",
+                "postal_code": "N1 7AA",
+                "country": "GB",
+            },
+        },
+    },
+    ("GET", "/orders"): {"name": "order_query_list_orders", "query": {"status": "PENDING_PAYMENT", "limit": "10"}},
+    ("GET", "/orders/{order_id}"): {"name": "order_query_get_order", "path_params": {"order_id": ORDER}},
+    ("GET", "/orders/{order_id}/events"): {"name": "order_query_get_events", "path_params": {"order_id": ORDER}},
+    ("POST", "/orders/{order_id}/cancel"): {"name": "order_query_cancel_order", "path_params": {"order_id": ORDER}},
+}
+
+
+def claims(user_id: str, groups: list[str]) -> dict[str, Any]:
+    claim = {
+        "sub": user_id,
+        "cognito:username": user_id,
+        "email": f"{user_id}@example.com",
+        "email_verified": "true",
+        "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE",
+        "aud": "exampleclientid",
+        "token_use": "id",
+        "auth_time": "1763780000",
+        "iat": "1763780000",
+        "exp": "Sat Nov 22 04:13:20 UTC 2025",
+    }
+    if groups:
+        claim["cognito:groups"] = ",".join(groups)
+    return claim
+
+
+def proxy_event(
+    method: str,
+    resource: str,
+    *,
+    path_params: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    body: Any = None,
+    authorized: bool = True,
+) -> dict[str, Any]:
+    path = resource
+    for name, value in (path_params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    all_headers = {
+        "Accept": "application/json",
+        "Host": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+        "User-Agent": "orders-app/1.0",
+        "X-Forwarded-For": "203.0.113.7",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+        **({"Content-Type": "application/json"} if body is not None else {}),
+        **({"Authorization": "Bearer eyJraWQiOiJleGFtcGxlIn0.e30.signature"} if authorized else {}),
+        **(headers or {}),
+    }
+    request_context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "abcdef1234",
+        "resourceId": "a1b2c3",
+        "resourcePath": resource,
+        "httpMethod": method,
+        "path": f"/dev{path}",
+        "protocol": "HTTP/1.1",
+        "stage": "dev",
+        "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+        "domainPrefix": "abcdef1234",
+        "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        "extendedRequestId": "BQGojGkVIAMFvNQ=",
+        "requestTime": "22/Nov/2026:04:00:00 +0000",
+        "requestTimeEpoch": 1795320000000,
+        "identity": {
+            "sourceIp": "203.0.113.7",
+            "userAgent": "orders-app/1.0",
+            "accessKey": None,
+            "accountId": None,
+            "caller": None,
+            "user": None,
+            "userArn": None,
+            "cognitoIdentityId": None,
+            "cognitoIdentityPoolId": None,
+            "cognitoAuthenticationType": None,
+            "cognitoAuthenticationProvider": None,
+        },
+    }
+    if authorized:
+        request_context["authorizer"] = {"claims": claims(USER, [])}
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "requestContext": request_context,
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+def main() -> None:
+    out = ROOT / "events"
+    out.mkdir(exist_ok=True)
+    routes = {(r.method, r.path): r for spec in function_specs(load_template()).values() for r in spec.routes}
+    missing = sorted(set(routes) - set(SAMPLES))
+    if missing:
+        raise SystemExit(f"no sample for routes {missing}: add them to SAMPLES")
+    for key, route in sorted(routes.items()):
+        sample = SAMPLES[key]
+        event = proxy_event(
+            route.method,
+            route.path,
+            path_params=sample.get("path_params"),
+            query=sample.get("query"),
+            headers=sample.get("headers"),
+            body=sample.get("body"),
+            authorized=route.authorized,
+        )
+        (out / f"{sample['name']}.json").write_text(json.dumps(event, indent=2) + "\n")
+        print(f"events/{sample['name']}.json  {route.method} {route.path}")
+
+
+if __name__ == "__main__":
+    main()
