@@ -111,11 +111,13 @@ class FunctionSpec:
         module, _, _ = self.handler.rpartition(".")
         return ROOT / self.code_uri / (module.replace(".", "/") + ".py")
 
-    def load_handler(self) -> Callable[[dict[str, Any], Any], Any]:
-        """Import the handler module from its CodeUri (as Lambda would) and return the callable."""
+    def load_module(self) -> ModuleType:
+        """Import the handler module from its CodeUri, as Lambda would (once per process)."""
         module_name = f"lambda_{self.logical_id}"
-        module = sys.modules.get(module_name) or _import_file(module_name, self.module_path)
-        return getattr(module, self.handler.rpartition(".")[2])  # type: ignore[no-any-return]
+        return sys.modules.get(module_name) or _import_file(module_name, self.module_path)
+
+    def load_handler(self) -> Callable[[dict[str, Any], Any], Any]:
+        return getattr(self.load_module(), self.handler.rpartition(".")[2])  # type: ignore[no-any-return]
 
 
 def _import_file(name: str, path: Path) -> ModuleType:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
@@ -26,13 +25,10 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/orders", summary="Place an order", tags=["orders"])
-def create_order(
-    body: CreateOrderRequest, caller: CurrentCaller, idempotency_key: IdempotencyKey = None
-) -> Response[OrderOut]:
+@router.post("/orders", summary="Place an order", tags=["orders"], status_code=201)
+def create_order(body: CreateOrderRequest, caller: CurrentCaller, idempotency_key: IdempotencyKey = None) -> OrderOut:
     command = PlaceOrder(user_id=caller.user_id, idempotency_key=idempotency_key, request=body)
-    order = place_order(command, router.lambda_context)
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=OrderOut.of(order))
+    return OrderOut.of(place_order(command, router.lambda_context))
 
 
 app = build_resolver(router)

@@ -31,7 +31,8 @@ class OrderPage:
     items_read: int  # DynamoDB's ScannedCount: what the page cost, whatever the table holds
 
 
-def _order_item(order: Order) -> dict[str, Any]:
+def order_record(order: Order) -> dict[str, Any]:
+    """The DynamoDB item of an order, with its index keys."""
     data = order.model_dump(mode="json")
     created = keys.created_sk(data["created_at"], order.order_id)
     return to_item(
@@ -76,7 +77,7 @@ class OrdersRepository:
                 {
                     "Put": {
                         "TableName": self._table,
-                        "Item": _order_item(order),
+                        "Item": order_record(order),
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
@@ -99,7 +100,7 @@ class OrdersRepository:
                 {
                     "Put": {
                         "TableName": self._table,
-                        "Item": _order_item(after),
+                        "Item": order_record(after),
                         "ConditionExpression": "#status = :status AND #version = :version",
                         "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
                         "ExpressionAttributeValues": {

@@ -1,0 +1,70 @@
+"""The HTTP boundary: caller from Cognito claims, roles, the status of each error kind."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+
+from orders import errors
+from orders.http import caller_from_claims, parse_groups, status_for
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("reviewer", {"reviewer"}),
+        ("reviewer,ops", {"reviewer", "ops"}),
+        ("[reviewer ops]", {"reviewer", "ops"}),
+        (["support"], {"support"}),
+        ("", set()),
+        (None, set()),
+    ],
+)
+def test_groups_claim_is_read_in_every_shape_api_gateway_passes(raw: object, expected: set[str]) -> None:
+    assert parse_groups(raw) == expected
+
+
+def test_caller_needs_a_subject() -> None:
+    with pytest.raises(errors.Unauthorized):
+        caller_from_claims({"cognito:groups": "ops"})
+    with pytest.raises(errors.Unauthorized):
+        caller_from_claims({"sub": "  "})
+
+
+def test_role_check_refuses_with_forbidden() -> None:
+    caller = caller_from_claims({"sub": "u1", "cognito:groups": "support"})
+    caller.require_role("support", "ops")
+    with pytest.raises(errors.Forbidden):
+        caller.require_role("reviewer")
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (errors.InvalidJson(), HTTPStatus.BAD_REQUEST),
+        (errors.InvalidCursor(), HTTPStatus.BAD_REQUEST),
+        (errors.UnknownSku(), HTTPStatus.UNPROCESSABLE_ENTITY),
+        (errors.Unauthorized(), HTTPStatus.UNAUTHORIZED),
+        (errors.Forbidden(), HTTPStatus.FORBIDDEN),
+        (errors.OrderNotFound(), HTTPStatus.NOT_FOUND),
+        (errors.InvalidTransition(), HTTPStatus.CONFLICT),
+        (errors.IdempotencyKeyReused(), HTTPStatus.CONFLICT),
+    ],
+)
+def test_each_error_kind_has_its_status(error: errors.DomainError, status: HTTPStatus) -> None:
+    assert status_for(error) is status
+
+
+def test_error_codes_are_unique_and_upper_snake() -> None:
+    seen: dict[str, str] = {}
+
+    def walk(cls: type[errors.DomainError]) -> None:
+        for sub in cls.__subclasses__():
+            assert sub.code.isupper() and " " not in sub.code, sub
+            assert sub.code not in seen, f"{sub.__name__} reuses {sub.code} of {seen.get(sub.code)}"
+            seen[sub.code] = sub.__name__
+            walk(sub)
+
+    walk(errors.DomainError)
+    assert len(seen) > 10
