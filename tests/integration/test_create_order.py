@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from tests.conftest import api_event
+from tests.conftest import api_event, load_event
 from tests.integration.conftest import Api
 
-PHYSICAL_ORDER = {
-    "items": [{"sku": "tshirt-logo-m", "quantity": 2}, {"sku": "coins-500", "quantity": 1}],
-    "shipping_address": {
-        "name": "Ada Lovelace",
-        "line1": "12 Analytical Row",
-        "city": "London",
-        "postal_code": "N1 7AA",
-        "country": "GB",
-    },
-}
+PHYSICAL_ORDER = json.loads(load_event("create_order")["body"])  # two shirts and coins, with an address
 
 
 def count(ddb: Any, table: str) -> int:

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from orders.dal.dynamo import dynamodb_client, from_item, to_item
+from orders.dal.dynamo import Repository, from_item, to_item
 from orders.models.catalog import Product
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 _BATCH_GET_LIMIT = 100
 
 
-class CatalogRepository:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
-
+class CatalogRepository(Repository):
     def get(self, sku: str) -> Product | None:
         item = self.client.get_item(TableName=self._table, Key={"sku": {"S": sku}}).get("Item")
         return Product.model_validate(from_item(item)) if item else None

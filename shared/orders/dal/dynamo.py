@@ -32,6 +32,18 @@ def dynamodb_client() -> DynamoDBClient:
     return boto3.client("dynamodb")
 
 
+class Repository:
+    """Base of the table adapters: one table, a client injected by tests or made lazily."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client or dynamodb_client()
+
+
 def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
     """Python values → DynamoDB attribute values; ``None`` attributes are left out."""
     return {key: _serializer.serialize(value) for key, value in data.items() if value is not None}

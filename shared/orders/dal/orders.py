@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from orders.dal import cursor, keys
-from orders.dal.dynamo import cancellation_codes, dynamodb_client, from_item, to_item
+from orders.dal.dynamo import Repository, cancellation_codes, from_item, to_item
 from orders.errors import ConcurrentModification
 from orders.models.common import format_ts
 from orders.models.order import Order, OrderStatus, TimelineEvent
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
@@ -61,15 +60,7 @@ def _event_item(order_id: str, event: TimelineEvent) -> dict[str, Any]:
     )
 
 
-class OrdersRepository:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
-
+class OrdersRepository(Repository):
     # --- writes ------------------------------------------------------------------------------
     def create(self, order: Order, event: TimelineEvent) -> None:
         self._transact(
