@@ -13,6 +13,8 @@ batches to a consumer (the function's handler). It honours the event source mapp
   ``on_failure`` (the on-failure destination) with Lambda's ``DDBStreamBatchInfo`` metadata, and
   delivery goes on with the next record. ``MaximumRecordAgeInSeconds`` sends too-old records
   straight there.
+* ``FilterCriteria``: records matching none of the filter patterns are dropped before delivery
+  (literal values, ``prefix``, ``anything-but`` and ``exists`` are understood).
 
 Use ``drain()`` in tests (deliver everything written so far, synchronously) or ``start()`` /
 ``stop()`` for a background thread polling every ``poll_interval`` seconds.
@@ -22,6 +24,7 @@ Use ``drain()`` in tests (deliver everything written so far, synchronously) or `
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
@@ -49,8 +52,10 @@ class StreamPoller:
         bisect: bool = True,
         max_record_age_seconds: float | None = None,
         poll_interval: float = 0.05,
+        filters: list[dict[str, Any]] | None = None,
     ) -> None:
         self.streams = streams
+        self.filters = filters or []
         self.stream_arn = stream_arn
         self.consumer = consumer
         self.batch_size = batch_size
@@ -124,7 +129,10 @@ class StreamPoller:
         records = response.get("Records", [])
         # Keep the old iterator when nothing came back: moto's next iterator is then the same place.
         self._iterators[shard_id] = response.get("NextShardIterator") or iterator
-        return [self._shape(record) for record in records]
+        shaped = [self._shape(record) for record in records]
+        if self.filters:
+            shaped = [r for r in shaped if any(matches(pattern, r) for pattern in self.filters)]
+        return shaped
 
     def _shape(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """A record exactly as Lambda delivers it to the function."""
@@ -242,6 +250,41 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+# --- filter patterns (the subset of EventBridge patterns Lambda's FilterCriteria uses) -------------
+def matches(pattern: Mapping[str, Any], data: Any) -> bool:
+    """Does ``data`` (a record) match an event-filter ``pattern``?"""
+    if not isinstance(data, Mapping):
+        return False
+    for key, expected in pattern.items():
+        present = key in data
+        value = data.get(key)
+        if isinstance(expected, Mapping):
+            if not present or not matches(expected, value):
+                return False
+        elif isinstance(expected, list):
+            if not any(_match_one(rule, present, value) for rule in expected):
+                return False
+        else:
+            return False
+    return True
+
+
+def _match_one(rule: Any, present: bool, value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    if isinstance(rule, Mapping):
+        if "exists" in rule:
+            return present is bool(rule["exists"])
+        if not present:
+            return False
+        if "prefix" in rule:
+            return any(isinstance(v, str) and v.startswith(rule["prefix"]) for v in values)
+        if "anything-but" in rule:
+            excluded = rule["anything-but"] if isinstance(rule["anything-but"], list) else [rule["anything-but"]]
+            return all(v not in excluded for v in values)
+        return False
+    return present and rule in values
+
+
 # --- from the template -------------------------------------------------------------------------
 def stream_event_settings(event_properties: Mapping[str, Any]) -> dict[str, Any]:
     """StreamPoller keyword arguments from a SAM ``Type: DynamoDB`` event's Properties."""
@@ -253,6 +296,11 @@ def stream_event_settings(event_properties: Mapping[str, Any]) -> dict[str, Any]
     }
     if settings["max_retries"] < 0:  # -1: infinite on AWS; bounded locally
         settings["max_retries"] = 10
+    filters = (event_properties.get("FilterCriteria") or {}).get("Filters") or []
+    if filters:
+        settings["filters"] = [
+            json.loads(f["Pattern"]) if isinstance(f["Pattern"], str) else f["Pattern"] for f in filters
+        ]
     if "MaximumRecordAgeInSeconds" in event_properties and int(event_properties["MaximumRecordAgeInSeconds"]) > 0:
         settings["max_record_age_seconds"] = float(event_properties["MaximumRecordAgeInSeconds"])
     return settings
