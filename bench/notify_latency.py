@@ -80,7 +80,7 @@ def wait_sent(ddb: Any, order_id: str, count: int, timeout: float = 10.0) -> lis
         sent = [i for i in items if i.get("status") == "SENT"]
         if len(sent) >= count or time.monotonic() > deadline:
             return sent
-        time.sleep(0.002)
+        time.sleep(0.02)
 
 
 def main() -> None:
