@@ -42,6 +42,15 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/orders/{order_id}"): {"name": "order_query_get_order", "path_params": {"order_id": ORDER}},
     ("GET", "/orders/{order_id}/events"): {"name": "order_query_get_events", "path_params": {"order_id": ORDER}},
     ("POST", "/orders/{order_id}/cancel"): {"name": "order_query_cancel_order", "path_params": {"order_id": ORDER}},
+    ("GET", "/me/preferences"): {"name": "preferences_get_preferences"},
+    ("PUT", "/me/preferences"): {
+        "name": "preferences_put_preferences",
+        "body": {"channels": ["push", "email"], "locale": "zh-CN", "email": "ada@example.com"},
+    },
+    ("POST", "/me/devices"): {
+        "name": "preferences_register_device",
+        "body": {"platform": "ios", "token": "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad"},
+    },
 }
 
 

@@ -31,6 +31,13 @@ class Config(BaseModel):
         alias="SHIPPING_FEES",
     )
     default_page_size: int = Field(default=20, ge=1, le=100, alias="DEFAULT_PAGE_SIZE")
+    # Notifications and downstream events (notify, preferences).
+    event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
+    sender_email: str | None = Field(default=None, alias="SENDER_EMAIL")
+    apns_platform_application_arn: str | None = Field(default=None, alias="APNS_PLATFORM_APPLICATION_ARN")
+    fcm_platform_application_arn: str | None = Field(default=None, alias="FCM_PLATFORM_APPLICATION_ARN")
+    # Where notify looks up the e-mail of a user who never set preferences (optional).
+    user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
 
     def table(self, name: str) -> str:
         """The table name in setting ``name``; a clear error where the template did not wire it."""

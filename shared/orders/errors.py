@@ -99,6 +99,21 @@ class DuplicateSku(InvalidRequest):
     default_message = "Each sku may appear once per order; use quantity instead."
 
 
+class ChannelAddressMissing(InvalidRequest):
+    code = "CHANNEL_ADDRESS_MISSING"
+    default_message = "The email channel needs an email address and the sms channel a phone number."
+
+
+class PushUnavailable(InvalidRequest):
+    code = "PUSH_PLATFORM_UNAVAILABLE"
+    default_message = "Push notifications are not available for this platform."
+
+
+class InvalidDeviceToken(InvalidRequest):
+    code = "INVALID_DEVICE_TOKEN"
+    default_message = "The push service refused this device token."
+
+
 class OrderNotFound(NotFound):
     code = "ORDER_NOT_FOUND"
     default_message = "Order not found."

@@ -14,6 +14,7 @@ from moto import mock_aws
 from local_stack.runtime import LambdaRuntime
 from local_stack.template import ROOT, create_tables, load_template, resources
 from tests.conftest import FAKE_AWS_ENV
+from tests.integration.notify_support import Notify
 
 TEMPLATE = load_template()
 # Locally a table's physical name is its logical id; parameters take their defaults.
@@ -90,3 +91,32 @@ def api(runtime: LambdaRuntime) -> Api:
 @pytest.fixture
 def ddb(aws: None) -> Any:
     return boto3.client("dynamodb", region_name="us-east-1")
+
+
+@pytest.fixture
+def notify(runtime: LambdaRuntime) -> Notify:
+    """notify on moto: SES sender verified, an APNs platform application, the bus and team queues,
+    and a StreamPoller on OrdersTable's stream delivering to the real handler (settings from the template)."""
+    from local_stack.notify_wiring import create_messaging
+    from local_stack.streams import StreamPoller, stream_event_settings
+
+    sns = boto3.client("sns", region_name="us-east-1")
+    apns = sns.create_platform_application(Name="orders-ios", Platform="APNS", Attributes={})["PlatformApplicationArn"]
+    # The shared runtime (also behind the `api` fixture) sees the platform application as deployed.
+    runtime._refs["ApnsPlatformApplicationArn"] = apns
+    queues = create_messaging(TEMPLATE, runtime._refs, boto3.Session(region_name="us-east-1"))
+    stream_arn = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName="OrdersTable")["Table"][
+        "LatestStreamArn"
+    ]
+    settings = stream_event_settings(
+        TEMPLATE["Resources"]["NotifyFunction"]["Properties"]["Events"]["OrdersStream"]["Properties"]
+    )
+    given_up: list[dict[str, Any]] = []
+    poller = StreamPoller(
+        boto3.client("dynamodbstreams", region_name="us-east-1"),
+        stream_arn,
+        lambda event: runtime.invoke("NotifyFunction", event),
+        on_failure=given_up.append,
+        **settings,
+    )
+    return Notify(runtime=runtime, poller=poller, queues=queues, apns_arn=apns, given_up=given_up)

@@ -3,6 +3,14 @@
     item            PK                SK                   GSI1 (user, by time)        GSI2 (user+status, by time)
     order           ORDER#<id>        #ORDER               USER#<uid> / <ts>#<id>      USER#<uid>#<status> / <ts>#<id>
     timeline event  ORDER#<id>        #TL#<version:010d>   -                           -
+    notification    ORDER#<id>        NOTIFY#<kind>#<entity id>#<v<version>|status>#<channel>[#<device id>]
+    bus event       ORDER#<id>        EVENT#<kind>#<entity id>#<v<version>|status>
+    preferences     USER#<uid>        PREFERENCES
+    device          USER#<uid>        DEVICE#<device id>
+
+Notification and bus-event items are notify's durable dedupe (written before sending, keyed on the
+change) and the record of what was sent. USER#<uid> partitions hold a user's contact settings;
+they share no attribute with the GSI1PK values "USER#<uid>" of orders (another attribute).
 
 Timeline sort keys sit right after the order's ("#ORDER" < "#TL#"), and every other item kind
 of an order uses a prefix without "#", so one Query with SK BETWEEN "#ORDER" AND "#TL$" reads an
@@ -40,3 +48,22 @@ def user_status_pk(user_id: str, status: str) -> str:
 
 def created_sk(created_at: str, order_id: str) -> str:
     return f"{created_at}#{order_id}"
+
+
+PREFERENCES_SK = "PREFERENCES"
+DEVICE_PREFIX = "DEVICE#"
+NOTIFY_PREFIX = "NOTIFY#"
+EVENT_PREFIX = "EVENT#"
+
+
+def device_sk(device_id: str) -> str:
+    return f"{DEVICE_PREFIX}{device_id}"
+
+
+def notify_sk(change_key: str, channel: str, device_id: str | None = None) -> str:
+    suffix = f"#{device_id}" if device_id else ""
+    return f"{NOTIFY_PREFIX}{change_key}#{channel}{suffix}"
+
+
+def event_sk(change_key: str) -> str:
+    return f"{EVENT_PREFIX}{change_key}"

@@ -6,6 +6,8 @@ from orders.cache import per_environment
 from orders.config import get_config
 from orders.dal.catalog import CatalogRepository
 from orders.dal.orders import OrdersRepository
+from orders.dal.outbox import OutboxRepository
+from orders.dal.users import UsersRepository
 
 
 @per_environment
@@ -16,3 +18,13 @@ def orders_repository() -> OrdersRepository:
 @per_environment
 def catalog_repository() -> CatalogRepository:
     return CatalogRepository(get_config().table("catalog_table"))
+
+
+@per_environment
+def users_repository() -> UsersRepository:
+    return UsersRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def outbox_repository() -> OutboxRepository:
+    return OutboxRepository(get_config().table("orders_table"))

@@ -1,0 +1,50 @@
+"""notify: the OrdersTable stream → user notifications and downstream events.
+
+Partial batch failure: each record is handled on its own; a record that fails is reported in
+``batchItemFailures`` and the rest of the batch goes through (Lambda retries from the first
+failed sequence number, bisects, and finally hands the record to the on-failure queue).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders.logic.notify import handle_stream_record
+from orders.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    logger.remove_keys(["order_id", "change"])
+    outcome = handle_stream_record(record.raw_event)
+    if outcome.change is None:
+        return
+    metrics.add_metric(name="NotificationsSent", unit="Count", value=len(outcome.sent))
+    if outcome.duplicates:
+        metrics.add_metric(name="NotificationsDeduplicated", unit="Count", value=outcome.duplicates)
+    if outcome.failed:
+        metrics.add_metric(name="NotificationsRefused", unit="Count", value=len(outcome.failed))
+    logger.info(
+        "change handled",
+        extra={
+            "event": outcome.change.event,
+            "sent": [f"{d.channel.value}" for d in outcome.sent],
+            "refused": outcome.failed,
+            "duplicates": outcome.duplicates,
+        },
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

@@ -1,0 +1,1 @@
+"""Adapters to AWS messaging services (SES, SNS, EventBridge, Cognito). Logic sees only their protocols."""

@@ -1,0 +1,154 @@
+"""User channels behind one protocol: e-mail (SES), SMS (SNS), push (SNS mobile platform endpoints).
+
+``send`` returns the provider's message id. It raises :class:`PermanentDeliveryError` when the
+provider refuses the address itself (disabled endpoint, bad token, invalid number, rejected
+address): sending again would not help, so notify records the failure and goes on. Any other
+exception is transient (throttling, timeouts, 5xx) and makes the stream record be retried.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from orders.models.notification import Channel, Message
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_sns import SNSClient
+
+
+class PermanentDeliveryError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(f"{code}: {message}")
+
+
+_SNS_PERMANENT = frozenset({"EndpointDisabled", "InvalidParameter", "InvalidParameterValue", "NotFound"})
+_SES_PERMANENT = frozenset({"MessageRejected", "MailFromDomainNotVerified", "InvalidParameterValue"})
+
+
+def _permanent_or_raise(exc: ClientError, permanent: frozenset[str]) -> PermanentDeliveryError:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    if code in permanent:
+        return PermanentDeliveryError(code, str(error.get("Message", "")))
+    raise exc
+
+
+class Notifier(ABC):
+    channel: Channel
+
+    @abstractmethod
+    def send(self, to: str, message: Message) -> str: ...
+
+
+class SesEmailNotifier(Notifier):
+    channel = Channel.EMAIL
+
+    def __init__(self, sender: str, client: SESClient) -> None:
+        self._sender = sender
+        self._client = client
+
+    def send(self, to: str, message: Message) -> str:
+        try:
+            response = self._client.send_email(
+                Source=self._sender,
+                Destination={"ToAddresses": [to]},
+                Message={
+                    "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}},
+                },
+            )
+        except ClientError as exc:
+            raise _permanent_or_raise(exc, _SES_PERMANENT) from exc
+        return response["MessageId"]
+
+
+class SnsSmsNotifier(Notifier):
+    channel = Channel.SMS
+
+    def __init__(self, client: SNSClient) -> None:
+        self._client = client
+
+    def send(self, to: str, message: Message) -> str:
+        try:
+            response = self._client.publish(
+                PhoneNumber=to,
+                Message=message.short,
+                MessageAttributes={
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+                },
+            )
+        except ClientError as exc:
+            raise _permanent_or_raise(exc, _SNS_PERMANENT) from exc
+        return response["MessageId"]
+
+
+def push_payload(message: Message) -> str:
+    """SNS's per-platform JSON message: APNs and FCM (GCM) payloads with title and text."""
+    apns = {"aps": {"alert": {"title": message.subject, "body": message.short}, "sound": "default"}}
+    fcm = {"notification": {"title": message.subject, "body": message.short}}
+    return json.dumps(
+        {
+            "default": message.short,
+            "APNS": json.dumps(apns, ensure_ascii=False),
+            "APNS_SANDBOX": json.dumps(apns, ensure_ascii=False),
+            "GCM": json.dumps(fcm, ensure_ascii=False),
+        },
+        ensure_ascii=False,
+    )
+
+
+class SnsPushNotifier(Notifier):
+    """``to`` is the device's SNS platform endpoint ARN."""
+
+    channel = Channel.PUSH
+
+    def __init__(self, client: SNSClient) -> None:
+        self._client = client
+
+    def send(self, to: str, message: Message) -> str:
+        try:
+            response = self._client.publish(TargetArn=to, Message=push_payload(message), MessageStructure="json")
+        except ClientError as exc:
+            raise _permanent_or_raise(exc, _SNS_PERMANENT) from exc
+        return response["MessageId"]
+
+
+class PushRegistry:
+    """Turns a device token into an SNS platform endpoint of the platform's application."""
+
+    def __init__(self, client: SNSClient) -> None:
+        self._client = client
+
+    def register(self, application_arn: str, token: str, user_id: str) -> str:
+        try:
+            response = self._client.create_platform_endpoint(
+                PlatformApplicationArn=application_arn, Token=token, CustomUserData=user_id
+            )
+            arn = response["EndpointArn"]
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            existing = _existing_endpoint(str(error.get("Message", "")))
+            if error.get("Code") not in ("InvalidParameter", "InvalidParameterValue"):
+                raise
+            if existing is None:
+                raise PermanentDeliveryError(str(error.get("Code")), str(error.get("Message", ""))) from exc
+            arn = existing  # the token was registered before (maybe by another user): take it over
+        # A re-registered token is live again, whoever had it before.
+        self._client.set_endpoint_attributes(
+            EndpointArn=arn, Attributes={"Enabled": "true", "CustomUserData": user_id, "Token": token}
+        )
+        return arn
+
+
+def _existing_endpoint(message: str) -> str | None:
+    # SNS: "Invalid parameter: Token Reason: Endpoint <arn> already exists with the same Token, ..."
+    marker = "Endpoint "
+    if "already exists" not in message or marker not in message:
+        return None
+    return message.split(marker, 1)[1].split(" ", 1)[0] or None

@@ -1,0 +1,87 @@
+"""A user's contact settings in OrdersTable: preferences and push devices under USER#<uid>."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from orders.dal import keys
+from orders.dal.dynamo import dynamodb_client, from_item, to_item
+from orders.models.common import format_ts
+from orders.models.notification import Device, Preferences
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class UsersRepository:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client or dynamodb_client()
+
+    def contact(self, user_id: str) -> tuple[Preferences | None, list[Device]]:
+        """Preferences and devices of a user, in one Query of their partition."""
+        preferences: Preferences | None = None
+        devices: list[Device] = []
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.user_pk(user_id)}},
+        ):
+            for item in page.get("Items", []):
+                data = from_item(item)
+                if data["SK"] == keys.PREFERENCES_SK:
+                    preferences = Preferences.model_validate(data)
+                elif data["SK"].startswith(keys.DEVICE_PREFIX):
+                    devices.append(Device.model_validate(data))
+        return preferences, devices
+
+    def put_preferences(self, preferences: Preferences) -> None:
+        self.client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    "PK": keys.user_pk(preferences.user_id),
+                    "SK": keys.PREFERENCES_SK,
+                    "type": "PREFERENCES",
+                    **preferences.model_dump(mode="json"),
+                }
+            ),
+        )
+
+    def put_device(self, device: Device) -> None:
+        self.client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    "PK": keys.user_pk(device.user_id),
+                    "SK": keys.device_sk(device.device_id),
+                    "type": "DEVICE",
+                    **device.model_dump(mode="json"),
+                }
+            ),
+        )
+
+    def disable_device(self, user_id: str, device_id: str, reason: str, at: Any) -> None:
+        """Stop pushing to a device whose token the platform refused (only if it is still registered)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key={"PK": {"S": keys.user_pk(user_id)}, "SK": {"S": keys.device_sk(device_id)}},
+                UpdateExpression="SET enabled = :false, disabled_reason = :reason, disabled_at = :at",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={
+                    ":false": {"BOOL": False},
+                    ":reason": {"S": reason[:500]},
+                    ":at": {"S": format_ts(at)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise

@@ -1,0 +1,238 @@
+# ruff: noqa: RUF001  (Chinese text uses full-width punctuation on purpose)
+"""User-facing message templates, per event and locale (English and Simplified Chinese).
+
+Pure: a change's data goes in, a :class:`Message` (email subject + body, short text for SMS and
+push) comes out. A locale we have no templates for falls back to English; a missing value (an
+order without a tracking number yet) renders as a dash, never as an error.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from orders.models.notification import Message
+
+DEFAULT_LOCALE = "en"
+# ISO 4217 currencies without minor units; every other one we sell in has two.
+_ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX"})
+
+
+@dataclass(frozen=True)
+class Template:
+    subject: str
+    body: str
+    short: str
+
+
+_EN: dict[str, Template] = {
+    "order.paid": Template(
+        "Purchase confirmed: order {order_id}",
+        "Thank you! We received your payment of {total} for order {order_id}.\n\nItems:\n{items}\n\n"
+        "Next: {next_step_paid}",
+        "Payment of {total} confirmed for order {order_id}.",
+    ),
+    "order.payment_failed": Template(
+        "Payment failed for order {order_id}",
+        "Your payment of {total} for order {order_id} did not go through.\n\nItems:\n{items}\n\n"
+        "Next: open the order in the app and pay again; the order stays reserved until it expires.",
+        "Payment for order {order_id} failed. Open the app to try again.",
+    ),
+    "order.shipped": Template(
+        "Order {order_id} has shipped",
+        "Your order {order_id} is on its way with {carrier}, tracking number {tracking_number}.\n\n"
+        "Items:\n{items}\n\nNext: track it with the carrier; we will tell you when it is delivered.",
+        "Order {order_id} shipped: {carrier} {tracking_number}.",
+    ),
+    "order.delivered": Template(
+        "Order {order_id} was delivered",
+        "Your order {order_id} was delivered.\n\nItems:\n{items}\n\n"
+        "Next: confirm receipt in the app, or rate your order. Something wrong? Open a ticket.",
+        "Order {order_id} delivered. Confirm receipt in the app.",
+    ),
+    "order.cancelled": Template(
+        "Order {order_id} was cancelled",
+        "Your order {order_id} ({total}) was cancelled and you were not charged.\n\nItems:\n{items}\n\n"
+        "Next: you can place a new order at any time.",
+        "Order {order_id} was cancelled; you were not charged.",
+    ),
+    "refund.approved": Template(
+        "Refund approved for order {order_id}",
+        "Your refund of {refund_amount} for order {order_id} was approved.\n\n"
+        "Next: we are sending the money back to your original payment method; we will confirm when it is done.",
+        "Refund of {refund_amount} approved for order {order_id}.",
+    ),
+    "refund.rejected": Template(
+        "Refund request for order {order_id} declined",
+        "Your refund request of {refund_amount} for order {order_id} was declined.\n\nNote: {note}\n\n"
+        "Next: if you disagree, open a support ticket on the order.",
+        "Refund request for order {order_id} was declined. See the app for details.",
+    ),
+    "refund.completed": Template(
+        "Refund of {refund_amount} completed",
+        "We refunded {refund_amount} for order {order_id} to your original payment method.\n\n"
+        "Next: depending on your bank it can take a few days to appear on your statement.",
+        "Refund of {refund_amount} for order {order_id} completed.",
+    ),
+    "refund.failed": Template(
+        "Problem with your refund for order {order_id}",
+        "We could not complete your refund of {refund_amount} for order {order_id}. Our team has been alerted.\n\n"
+        "Next: nothing to do on your side; support will contact you.",
+        "Refund for order {order_id} hit a problem; support will contact you.",
+    ),
+    "ticket.answered": Template(
+        "Support replied about order {order_id}",
+        "Our support team answered your ticket {ticket_id} about order {order_id}.\n\n"
+        "Next: read the reply in the app and answer there if you need more help.",
+        "Support answered your ticket about order {order_id}.",
+    ),
+    "ticket.resolved": Template(
+        "Ticket {ticket_id} resolved",
+        "Your ticket {ticket_id} about order {order_id} was marked resolved.\n\n"
+        "Next: not solved for you? Reply in the app and it reopens.",
+        "Your ticket about order {order_id} was resolved.",
+    ),
+}
+
+_ZH: dict[str, Template] = {
+    "order.paid": Template(
+        "购买成功：订单 {order_id}",
+        "感谢您的购买！我们已收到订单 {order_id} 的付款 {total}。\n\n商品：\n{items}\n\n下一步：{next_step_paid}",
+        "订单 {order_id} 已付款 {total}。",
+    ),
+    "order.payment_failed": Template(
+        "订单 {order_id} 支付失败",
+        "订单 {order_id} 的付款 {total} 未成功。\n\n商品：\n{items}\n\n"
+        "下一步：请在应用中打开订单重新支付；订单在过期前会为您保留。",
+        "订单 {order_id} 支付失败，请在应用中重新支付。",
+    ),
+    "order.shipped": Template(
+        "订单 {order_id} 已发货",
+        "您的订单 {order_id} 已由 {carrier} 发出，运单号 {tracking_number}。\n\n商品：\n{items}\n\n"
+        "下一步：可在承运商处查询物流；送达时我们会通知您。",
+        "订单 {order_id} 已发货：{carrier} {tracking_number}。",
+    ),
+    "order.delivered": Template(
+        "订单 {order_id} 已送达",
+        "您的订单 {order_id} 已送达。\n\n商品：\n{items}\n\n下一步：请在应用中确认收货或评价订单；如有问题请提交工单。",
+        "订单 {order_id} 已送达，请在应用中确认收货。",
+    ),
+    "order.cancelled": Template(
+        "订单 {order_id} 已取消",
+        "您的订单 {order_id}（{total}）已取消，未产生扣款。\n\n商品：\n{items}\n\n下一步：您可以随时重新下单。",
+        "订单 {order_id} 已取消，未产生扣款。",
+    ),
+    "refund.approved": Template(
+        "订单 {order_id} 退款已批准",
+        "订单 {order_id} 的退款 {refund_amount} 已批准。\n\n下一步：款项将退回原支付方式，完成后我们会通知您。",
+        "订单 {order_id} 退款 {refund_amount} 已批准。",
+    ),
+    "refund.rejected": Template(
+        "订单 {order_id} 退款申请未通过",
+        "订单 {order_id} 的退款申请（{refund_amount}）未通过。\n\n说明：{note}\n\n"
+        "下一步：如有异议，请在订单中提交工单。",
+        "订单 {order_id} 退款申请未通过，详情请查看应用。",
+    ),
+    "refund.completed": Template(
+        "退款 {refund_amount} 已完成",
+        "订单 {order_id} 的 {refund_amount} 已退回原支付方式。\n\n下一步：到账时间取决于您的银行，可能需要几天。",
+        "订单 {order_id} 退款 {refund_amount} 已完成。",
+    ),
+    "refund.failed": Template(
+        "订单 {order_id} 退款遇到问题",
+        "订单 {order_id} 的退款 {refund_amount} 未能完成，我们的团队已收到提醒。\n\n下一步：您无需操作，客服会联系您。",
+        "订单 {order_id} 退款遇到问题，客服会联系您。",
+    ),
+    "ticket.answered": Template(
+        "客服已回复订单 {order_id} 的工单",
+        "客服已回复您关于订单 {order_id} 的工单 {ticket_id}。\n\n下一步：请在应用中查看回复，如需帮助可继续回复。",
+        "客服已回复您关于订单 {order_id} 的工单。",
+    ),
+    "ticket.resolved": Template(
+        "工单 {ticket_id} 已解决",
+        "您关于订单 {order_id} 的工单 {ticket_id} 已标记为解决。\n\n下一步：如问题仍未解决，在应用中回复即可重新打开。",
+        "您关于订单 {order_id} 的工单已解决。",
+    ),
+}
+
+_NEXT_STEP_PAID = {
+    "en": (
+        "we are preparing your parcel and will tell you when it ships.",
+        "your items are already in your account.",
+    ),
+    "zh-CN": ("我们正在备货，发货时会通知您。", "商品已发放到您的账户。"),
+}
+
+TEMPLATES: Mapping[str, Mapping[str, Template]] = {"en": _EN, "zh-CN": _ZH}
+LOCALES = tuple(TEMPLATES)
+
+
+def normalize_locale(locale: str | None) -> str:
+    """The template locale for a user's locale: zh, zh-CN, zh_Hans, zh-Hans-CN → zh-CN; else English."""
+    if not locale:
+        return DEFAULT_LOCALE
+    parts = locale.replace("_", "-").lower().split("-")
+    if parts[0] == "zh" and not any(p in ("hant", "tw", "hk", "mo") for p in parts[1:]):
+        return "zh-CN"
+    return DEFAULT_LOCALE
+
+
+def has_template(event: str) -> bool:
+    return event in _EN
+
+
+def format_money(amount: object, currency: object) -> str:
+    if not isinstance(amount, int) or not isinstance(currency, str):
+        return "-"
+    if currency in _ZERO_DECIMAL:
+        return f"{currency} {amount:,}"
+    sign = "-" if amount < 0 else ""
+    whole, cents = divmod(abs(amount), 100)
+    return f"{sign}{currency} {whole:,}.{cents:02d}"
+
+
+class _Defaults(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def context(change_new: Mapping[str, Any], order: Mapping[str, Any] | None, locale: str) -> dict[str, Any]:
+    """The values templates use, from the changed item and (for refunds and tickets) its order."""
+    order_data = order if order is not None else change_new
+    currency = change_new.get("currency") or order_data.get("currency")
+    raw_shipment = order_data.get("shipment")
+    shipment: Mapping[str, Any] = raw_shipment if isinstance(raw_shipment, dict) else {}
+    lines = [line for line in order_data.get("items", []) if isinstance(line, dict)]
+    physical = any(line.get("kind") == "physical" for line in lines)
+    steps = _NEXT_STEP_PAID.get(locale, _NEXT_STEP_PAID[DEFAULT_LOCALE])
+    return {
+        "order_id": change_new.get("order_id") or order_data.get("order_id"),
+        "ticket_id": change_new.get("ticket_id"),
+        "total": format_money(order_data.get("total"), order_data.get("currency")),
+        "refund_amount": format_money(change_new.get("amount"), currency),
+        "items": "\n".join(
+            f"- {line.get('name', line.get('sku'))} x{line.get('quantity')}: "
+            f"{format_money(line.get('line_total'), order_data.get('currency'))}"
+            for line in lines
+        )
+        or "-",
+        "carrier": order_data.get("carrier") or shipment.get("carrier"),
+        "tracking_number": order_data.get("tracking_number") or shipment.get("tracking_number"),
+        "note": change_new.get("note") or change_new.get("decision_note"),
+        "next_step_paid": steps[0] if physical else steps[1],
+    }
+
+
+def render(event: str, locale: str | None, values: Mapping[str, Any]) -> Message:
+    """The message for ``event`` in ``locale`` (English when we have no such locale)."""
+    chosen = normalize_locale(locale)
+    template = TEMPLATES[chosen].get(event) or TEMPLATES[DEFAULT_LOCALE][event]
+    data = _Defaults({k: v for k, v in values.items() if v is not None})
+    formatter = string.Formatter()
+    return Message(
+        subject=formatter.vformat(template.subject, (), data),
+        body=formatter.vformat(template.body, (), data),
+        short=formatter.vformat(template.short, (), data),
+    )
