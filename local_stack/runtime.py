@@ -56,6 +56,17 @@ class LambdaRuntime:
         self._lock = threading.RLock()
         self._current: str | None = None
 
+    @property
+    def refs(self) -> dict[str, str]:
+        """Logical id (or "Id.Attribute") → local value; what !Ref / !GetAtt / !Sub resolve to."""
+        return self._refs
+
+    def set_ref(self, name: str, value: str) -> None:
+        """Bind a template name to a local value (e.g. a resource made after start-up)."""
+        with self._lock:
+            self._refs[name] = value
+            self._current = None  # environments resolve again on the next invocation
+
     def environment(self, logical_id: str) -> dict[str, str]:
         spec = self.specs[logical_id]
         resolved = resolve(spec.environment, self._refs)

@@ -103,8 +103,8 @@ def notify(runtime: LambdaRuntime) -> Notify:
     sns = boto3.client("sns", region_name="us-east-1")
     apns = sns.create_platform_application(Name="orders-ios", Platform="APNS", Attributes={})["PlatformApplicationArn"]
     # The shared runtime (also behind the `api` fixture) sees the platform application as deployed.
-    runtime._refs["ApnsPlatformApplicationArn"] = apns
-    queues = create_messaging(TEMPLATE, runtime._refs, boto3.Session(region_name="us-east-1"))
+    runtime.set_ref("ApnsPlatformApplicationArn", apns)
+    queues = create_messaging(TEMPLATE, runtime.refs, boto3.Session(region_name="us-east-1"))
     stream_arn = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName="OrdersTable")["Table"][
         "LatestStreamArn"
     ]

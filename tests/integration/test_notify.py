@@ -272,7 +272,7 @@ def test_user_without_preferences_falls_back_to_the_verified_email_in_the_user_p
         Username="user-known",
         UserAttributes=[{"Name": "email", "Value": "known@example.com"}, {"Name": "email_verified", "Value": "true"}],
     )["User"]["Username"]
-    notify.runtime._refs["UserPool"] = pool
+    notify.runtime.set_ref("UserPool", pool)
     order_id = place_order(api, make_event, user=user)["order_id"]
 
     write_status(ddb, order_id, "PAID")
