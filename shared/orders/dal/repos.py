@@ -6,6 +6,7 @@ from orders.cache import per_environment
 from orders.config import get_config
 from orders.dal.catalog import CatalogRepository
 from orders.dal.orders import OrdersRepository
+from orders.dal.payments import PaymentsRepository
 
 
 @per_environment
@@ -16,3 +17,8 @@ def orders_repository() -> OrdersRepository:
 @per_environment
 def catalog_repository() -> CatalogRepository:
     return CatalogRepository(get_config().table("catalog_table"))
+
+
+@per_environment
+def payments_repository() -> PaymentsRepository:
+    return PaymentsRepository(get_config().table("orders_table"))
