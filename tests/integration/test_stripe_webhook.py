@@ -332,3 +332,23 @@ def test_the_ledger_is_readable_by_the_owner_and_ops_only(api: Api) -> None:
 
     other = api(api_event("payments_list_payments", user="someone-else", path_params={"order_id": order["order_id"]}))
     assert (other.status, other.body["code"]) == (404, "ORDER_NOT_FOUND")
+
+
+# --- cost ------------------------------------------------------------------------------------------
+def test_dynamodb_calls_per_webhook_first_delivery_and_duplicate(api: Api) -> None:
+    """Measured with botocore's event hooks on the client the handlers use (reported in docs/payments.md)."""
+    from orders.dal.dynamo import dynamodb_client
+
+    order = create_order(api)
+    calls: list[str] = []
+    dynamodb_client().meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    raw = json.dumps(stripe_event(order["order_id"], event_id="evt_cost"))
+    event = webhook_event("stripe", raw, {"Stripe-Signature": stripe_signature(raw)})
+
+    assert api(event).status == 200
+    first, calls[:] = list(calls), []
+    assert api(event).body["duplicate"] is True
+    duplicate = list(calls)
+
+    assert first == ["BatchGetItem", "TransactWriteItems"]
+    assert duplicate == ["BatchGetItem"]
