@@ -42,8 +42,9 @@ def load_root_certificates(values: tuple[str, ...]) -> list[bytes]:
 
     roots = []
     for value in values:
-        path = Path(value)
-        data = path.read_bytes() if path.is_file() else base64.b64decode(value, validate=True)
+        # Base64 may contain "/": only a value that names a certificate file is read as a path.
+        is_path = value.lower().endswith((".cer", ".der", ".pem", ".crt"))
+        data = Path(value).read_bytes() if is_path else base64.b64decode(value, validate=True)
         if data.lstrip().startswith(b"-----BEGIN"):
             data = x509.load_pem_x509_certificate(data).public_bytes(Encoding.DER)
         roots.append(data)
