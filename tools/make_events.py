@@ -7,6 +7,7 @@ Tests load these files and vary them; `sam local invoke -e` uses them as they ar
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from pathlib import Path
@@ -50,6 +51,52 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/me/devices"): {
         "name": "preferences_register_device",
         "body": {"platform": "ios", "token": "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad"},
+    },
+    ("POST", "/orders/{order_id}/payments"): {
+        "name": "payments_start_payment",
+        "path_params": {"order_id": ORDER},
+        "body": {"provider": "stripe"},
+    },
+    ("GET", "/orders/{order_id}/payments"): {"name": "payments_list_payments", "path_params": {"order_id": ORDER}},
+    # Webhooks: the signatures here are placeholders (tests sign their own bodies with test keys).
+    ("POST", "/webhooks/stripe"): {
+        "name": "payment_webhook_stripe",
+        "headers": {"Stripe-Signature": "t=1795320000,v1=" + "0" * 64},
+        "body": {
+            "id": "evt_0123456789",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "livemode": False,
+            "created": 1795320000,
+            "data": {
+                "object": {
+                    "id": "pi_0123456789",
+                    "object": "payment_intent",
+                    "amount": 1499,
+                    "currency": "usd",
+                    "status": "succeeded",
+                    "metadata": {"order_id": ORDER},
+                }
+            },
+        },
+    },
+    ("POST", "/webhooks/apple"): {
+        "name": "payment_webhook_apple",
+        "body": {"signedPayload": "eyJhbGciOiJFUzI1NiIsIng1YyI6WyIuLi4iXX0.e30.signature"},
+    },
+    ("POST", "/webhooks/google"): {
+        "name": "payment_webhook_google",
+        "headers": {"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.e30.signature"},
+        "body": {
+            "message": {
+                "data": base64.b64encode(
+                    b'{"version":"1.0","packageName":"com.example.orders","testNotification":{"version":"1.0"}}'
+                ).decode(),
+                "messageId": "1234567890",
+                "publishTime": "2026-11-22T04:00:00Z",
+            },
+            "subscription": "projects/example/subscriptions/play-rtdn",
+        },
     },
 }
 

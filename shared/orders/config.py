@@ -39,12 +39,51 @@ class Config(BaseModel):
     # Where notify looks up the e-mail of a user who never set preferences (optional).
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
 
+    # --- payment providers (docs/payments.md) ---------------------------------------------
+    # Stripe: the secret API key and the webhook signing secret(s). Several secrets, comma-separated,
+    # are all accepted while a secret is being rolled. The values "..._local_only_not_a_secret" are
+    # the LOCAL-ONLY defaults of the template; a real deployment must override them (template Rules).
+    stripe_api_key: str = Field(default="", repr=False, alias="STRIPE_API_KEY")
+    stripe_webhook_secrets: tuple[str, ...] = Field(default=(), repr=False, alias="STRIPE_WEBHOOK_SECRET")
+    # Unset: Stripe's own API. The local stack points it at its fake Stripe on loopback.
+    stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
+    stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, alias="STRIPE_WEBHOOK_TOLERANCE_SECONDS")
+    # Apple App Store Server Notifications V2.
+    apple_bundle_id: str = Field(default="", alias="APPLE_BUNDLE_ID")
+    apple_app_apple_id: int | None = Field(default=None, alias="APPLE_APP_APPLE_ID")
+    apple_environment: str = Field(default="Sandbox", pattern=r"^(Sandbox|Production)$", alias="APPLE_ENVIRONMENT")
+    # Root certificates the JWS chain must end at: comma-separated file paths or base64 DER.
+    apple_root_certificates: tuple[str, ...] = Field(default=(), alias="APPLE_ROOT_CERTIFICATES")
+    # OCSP revocation checks against Apple (network). Off only where the chain is a test chain.
+    apple_online_checks: bool = Field(default=True, alias="APPLE_ONLINE_CHECKS")
+    # Google Play RTDN through a Pub/Sub push subscription with an OIDC token.
+    google_pubsub_audience: str = Field(default="", alias="GOOGLE_PUBSUB_AUDIENCE")
+    google_pubsub_service_account: str = Field(default="", alias="GOOGLE_PUBSUB_SERVICE_ACCOUNT")
+    google_package_name: str = Field(default="", alias="GOOGLE_PACKAGE_NAME")
+    google_oidc_certs_url: str = Field(
+        default="https://www.googleapis.com/oauth2/v1/certs", alias="GOOGLE_OIDC_CERTS_URL"
+    )
+    # Play Developer API (purchase look-ups: order id, price); the local stack/tests point it at a fake.
+    google_play_api_base: str = Field(default="https://androidpublisher.googleapis.com", alias="GOOGLE_PLAY_API_BASE")
+
     def table(self, name: str) -> str:
         """The table name in setting ``name``; a clear error where the template did not wire it."""
         value = getattr(self, name)
         if not value:
             raise RuntimeError(f"{name.upper()} is not set in this function's environment")
         return str(value)
+
+    @field_validator("stripe_webhook_secrets", "apple_root_certificates", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("stripe_api_base", "apple_app_apple_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("shipping_fees", mode="before")
     @classmethod

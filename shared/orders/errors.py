@@ -2,7 +2,7 @@
 
 The logic layer raises these; the HTTP layer maps their *kind* (the base class) to a status:
 NotFound → 404, Conflict → 409, InvalidRequest → 422, BadRequest → 400,
-Unauthorized → 401, Forbidden → 403. Clients key on ``code``, never on the message.
+Unauthorized → 401, Forbidden → 403, Unavailable → 503. Clients key on ``code``, never on the message.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     code = "CONFLICT"
+
+
+class Unavailable(DomainError):
+    code = "UNAVAILABLE"
+    default_message = "A service this request depends on is unavailable; retry later."
 
 
 # --- concrete errors -----------------------------------------------------------------------
@@ -147,3 +152,46 @@ class IdempotencyKeyReused(Conflict):
 class RequestInProgress(Conflict):
     code = "REQUEST_IN_PROGRESS"
     default_message = "A request with this Idempotency-Key is still being processed."
+
+
+# --- payments ------------------------------------------------------------------------------
+class WebhookSignatureMissing(BadRequest):
+    code = "WEBHOOK_SIGNATURE_MISSING"
+    default_message = "The provider's signature is missing."
+
+
+class WebhookSignatureInvalid(Unauthorized):
+    code = "WEBHOOK_SIGNATURE_INVALID"
+    default_message = "The provider's signature does not verify."
+
+
+class WebhookTimestampStale(Unauthorized):
+    code = "WEBHOOK_TIMESTAMP_STALE"
+    default_message = "The signed timestamp is outside the accepted tolerance."
+
+
+class WebhookNotConfigured(Unauthorized):
+    code = "WEBHOOK_NOT_CONFIGURED"
+    default_message = "This provider is not configured here; nothing can be verified."
+
+
+class InvalidWebhookPayload(BadRequest):
+    code = "INVALID_WEBHOOK_PAYLOAD"
+    default_message = "The notification is authentic but not in the provider's documented shape."
+
+
+class OrderNotPayable(Conflict):
+    code = "ORDER_NOT_PAYABLE"
+    default_message = "Only an order waiting for payment can be paid."
+
+
+class ProviderUnavailable(Unavailable):
+    code = "PROVIDER_UNAVAILABLE"
+    default_message = "The payment provider could not be reached; retry later."
+
+
+class DuplicateEvent(Conflict):
+    """Internal: the provider event is already recorded (webhooks answer 200 to it)."""
+
+    code = "DUPLICATE_EVENT"
+    default_message = "This provider event was already processed."

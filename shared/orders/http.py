@@ -36,6 +36,7 @@ _STATUS_BY_KIND: tuple[tuple[type[errors.DomainError], HTTPStatus], ...] = (
     (errors.Forbidden, HTTPStatus.FORBIDDEN),
     (errors.NotFound, HTTPStatus.NOT_FOUND),
     (errors.Conflict, HTTPStatus.CONFLICT),
+    (errors.Unavailable, HTTPStatus.SERVICE_UNAVAILABLE),
 )
 
 

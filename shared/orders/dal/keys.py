@@ -11,6 +11,10 @@
 Notification and bus-event items are notify's durable dedupe (written before sending, keyed on the
 change) and the record of what was sent. USER#<uid> partitions hold a user's contact settings;
 they share no attribute with the GSI1PK values "USER#<uid>" of orders (another attribute).
+    payment ledger  ORDER#<id>        PAYMENT#<provider>#<event id>   one per provider event: the dedupe record
+    provider refund ORDER#<id>        PREFUND#<provider>#<refund id>  counted once into refunded_total
+    payment ref     PAYREF#<provider>#<reference>     PAYREF          → order id (events naming only the reference)
+    unmatched event WEBHOOK#<provider>#<event id>     UNMATCHED       GSI3 QUEUE#PAYMENT_RECON#OPEN / <received>#<id>
 
 Timeline sort keys sit right after the order's ("#ORDER" < "#TL#"), and every other item kind
 of an order uses a prefix without "#", so one Query with SK BETWEEN "#ORDER" AND "#TL$" reads an
@@ -67,3 +71,30 @@ def notify_sk(change_key: str, channel: str, device_id: str | None = None) -> st
 
 def event_sk(change_key: str) -> str:
     return f"{EVENT_PREFIX}{change_key}"
+
+
+# --- payments ------------------------------------------------------------------------------
+PAYMENT_PREFIX = "PAYMENT#"
+PROVIDER_REFUND_PREFIX = "PREFUND#"
+UNMATCHED_SK = "UNMATCHED"
+PAYMENT_RECON_QUEUE = "QUEUE#PAYMENT_RECON#OPEN"
+
+
+def payment_sk(provider: str, event_id: str) -> str:
+    """Ledger entry of one provider event; its key is the dedupe key, so it is written once."""
+    return f"{PAYMENT_PREFIX}{provider}#{event_id}"
+
+
+def provider_refund_sk(provider: str, refund_id: str) -> str:
+    return f"{PROVIDER_REFUND_PREFIX}{provider}#{refund_id}"
+
+
+def unmatched_pk(provider: str, event_id: str) -> str:
+    return f"WEBHOOK#{provider}#{event_id}"
+
+
+def payment_ref_pk(provider: str, reference: str) -> str:
+    return f"PAYREF#{provider}#{reference}"
+
+
+PAYMENT_REF_SK = "PAYREF"

@@ -7,6 +7,7 @@ from orders.config import get_config
 from orders.dal.catalog import CatalogRepository
 from orders.dal.orders import OrdersRepository
 from orders.dal.outbox import OutboxRepository
+from orders.dal.payments import PaymentsRepository
 from orders.dal.users import UsersRepository
 
 
@@ -28,3 +29,8 @@ def users_repository() -> UsersRepository:
 @per_environment
 def outbox_repository() -> OutboxRepository:
     return OutboxRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def payments_repository() -> PaymentsRepository:
+    return PaymentsRepository(get_config().table("orders_table"))

@@ -32,6 +32,30 @@ def plan(
     return after, event
 
 
+def plan_update(
+    order: Order, event_type: str, *, actor: str, details: dict[str, Any] | None = None, **updates: Any
+) -> tuple[Order, TimelineEvent]:
+    """A change that keeps the status (e.g. a partial refund raising ``refunded_total``).
+
+    It is still a versioned change with a timeline event, saved with ``save_change`` on condition
+    of the status and version it was computed from; ``status`` itself cannot be updated here.
+    """
+    if "status" in updates or "version" in updates:
+        raise ValueError("plan_update keeps status and version; use plan() for a status change")
+    now = utcnow()
+    after = order.model_copy(update={"version": order.version + 1, "updated_at": now, **updates})
+    event = TimelineEvent(
+        at=now,
+        type=event_type,
+        from_status=order.status,
+        to_status=order.status,
+        actor=actor,
+        version=after.version,
+        details=details or {},
+    )
+    return after, event
+
+
 def change(
     repo: OrdersRepository,
     order_id: str,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from orders.models.catalog import Product, ProductKind, Sku
 from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
 from orders.models.order import Order, OrderStatus, ShippingAddress, TimelineEvent
+from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
 
 MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 999
@@ -102,3 +103,40 @@ class TimelineEventOut(BaseModel):
 
 class TimelineOut(BaseModel):
     items: list[TimelineEventOut]
+
+
+# --- payments ------------------------------------------------------------------------------
+class StartPaymentRequest(BaseModel):
+    provider: Provider = Field(default=Provider.STRIPE, description="stripe: a PaymentIntent; apple/google: in-app")
+
+
+class WebhookAck(BaseModel):
+    received: bool = True
+    duplicate: bool
+    outcome: PaymentOutcome
+
+    @classmethod
+    def of(cls, entry: LedgerEntry, *, duplicate: bool) -> WebhookAck:
+        return cls(duplicate=duplicate, outcome=entry.outcome)
+
+
+class LedgerEntryOut(BaseModel):
+    provider: Provider
+    event_id: str
+    event_type: str
+    kind: PaymentEventKind
+    amount: MinorUnits | None
+    currency: CurrencyCode | None
+    payment_reference: str | None
+    provider_references: dict[str, str]
+    refunds: list[dict[str, Any]]
+    received_at: UtcDateTime
+    outcome: PaymentOutcome
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> LedgerEntryOut:
+        return cls.model_validate(entry.model_dump())
+
+
+class PaymentList(BaseModel):
+    items: list[LedgerEntryOut]

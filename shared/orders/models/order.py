@@ -67,6 +67,11 @@ class Order(BaseModel):
     shipping_address: ShippingAddress | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    # Set when a provider confirms the payment (the refund workflow refunds against it).
+    payment_provider: str | None = None
+    payment_reference: str | None = None
+    # Subscriptions: paid up to here; each renewal moves it forward, never back.
+    subscription_expires_at: UtcDateTime | None = None
     # Optimistic-concurrency counter: every change writes version + 1 on condition version.
     version: Annotated[int, Field(ge=1)] = 1
 

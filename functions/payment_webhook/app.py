@@ -1,0 +1,52 @@
+"""payment-webhook: ``POST /webhooks/{stripe,apple,google}`` (no user auth: the provider signature is).
+
+Verify on the raw body, record, transition, answer 2xx; nothing slow happens here (fulfilment
+and notifications follow on the table's stream).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from orders import errors
+from orders.http import build_resolver, lambda_entry
+from orders.logic.payments import handle_event
+from orders.models.api import WebhookAck
+from orders.models.payment import Provider
+from orders.payments import webhook_adapter
+
+router = Router()
+
+
+def _receive(provider: Provider) -> WebhookAck:
+    event = router.current_event
+    raw = event.body or ""
+    try:
+        body = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode("utf-8")
+    except (binascii.Error, ValueError) as exc:
+        raise errors.InvalidJson() from exc
+    headers = {name.lower(): value for name, value in (event.headers or {}).items() if isinstance(value, str)}
+    result = handle_event(webhook_adapter(provider).parse(headers, body))
+    return WebhookAck.of(result.entry, duplicate=result.duplicate)
+
+
+@router.post("/webhooks/stripe", summary="Stripe webhook (Stripe-Signature)", tags=["payments"])
+def stripe_webhook() -> WebhookAck:
+    return _receive(Provider.STRIPE)
+
+
+@router.post("/webhooks/apple", summary="App Store Server Notifications V2 (signed JWS)", tags=["payments"])
+def apple_webhook() -> WebhookAck:
+    return _receive(Provider.APPLE)
+
+
+@router.post("/webhooks/google", summary="Google Play RTDN via Pub/Sub push (OIDC token)", tags=["payments"])
+def google_webhook() -> WebhookAck:
+    return _receive(Provider.GOOGLE)
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,37 @@
+"""payments: start paying an order, and read its payment ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.logic import payments
+from orders.models.api import LedgerEntryOut, PaymentList, StartPaymentRequest
+from orders.models.payment import PaymentInstructions
+
+router = Router()
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.post("/orders/<order_id>/payments", summary="Start paying an order", tags=["payments"])
+def start_payment(
+    order_id: OrderId, caller: CurrentCaller, body: StartPaymentRequest | None = None
+) -> Response[PaymentInstructions]:
+    provider = (body or StartPaymentRequest()).provider
+    instructions = payments.start_payment(order_id, user_id=caller.user_id, provider=provider)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=instructions)
+
+
+@router.get("/orders/<order_id>/payments", summary="An order's payment ledger", tags=["payments"])
+def list_payments(order_id: OrderId, caller: CurrentCaller) -> PaymentList:
+    entries = payments.list_payments(order_id, user_id=caller.user_id, groups=caller.groups)
+    return PaymentList(items=[LedgerEntryOut.of(entry) for entry in entries])
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)

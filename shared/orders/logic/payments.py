@@ -1,0 +1,363 @@
+"""Payments: applying verified provider events to orders, the ledger, and payment initiation.
+
+One provider event has exactly one effect. Its ledger entry is keyed by (provider, event id)
+and written with ``attribute_not_exists`` in the same transaction as the order change it
+causes, which is itself conditional on the order's status and version (see dal.payments):
+
+* a duplicate read after the first one landed finds the entry → no effect;
+* concurrent duplicates race on the entry's condition → one transaction wins, the rest are
+  cancelled and answer as duplicates;
+* a late or replayed event is decided against the order as it is now: the lifecycle table never
+  moves an order backwards, so it is recorded with its outcome and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from orders import errors, lifecycle
+from orders.dal.dynamo import cancellation_codes
+from orders.dal.payments import PaymentSnapshot
+from orders.dal.repos import orders_repository, payments_repository
+from orders.logic import transitions
+from orders.models.common import utcnow
+from orders.models.order import Order, OrderStatus, TimelineEvent
+from orders.models.payment import (
+    ANOMALIES,
+    LedgerEntry,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentInstructions,
+    PaymentOutcome,
+    Provider,
+    ProviderRefund,
+)
+from orders.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_ATTEMPTS = 4
+_PAYABLE = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED)
+_PAID_STATES = (
+    OrderStatus.PAID,
+    OrderStatus.PENDING_SHIPMENT,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+)
+_LEDGER_READERS = ("ops", "support", "reviewer")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an event does to an order: an outcome, and the change to save (if any)."""
+
+    outcome: PaymentOutcome
+    change: tuple[Order, TimelineEvent] | None = None
+    applied_refunds: list[ProviderRefund] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    entry: LedgerEntry
+    duplicate: bool
+
+
+# --- deciding (pure) ---------------------------------------------------------------------------
+def decide(order: Order, event: PaymentEvent, recorded_refunds: frozenset[str] = frozenset()) -> Decision:
+    """The effect of ``event`` on ``order`` as it is now. No I/O."""
+    actor = f"provider:{event.provider.value}"
+    details: dict[str, Any] = {
+        "provider": event.provider.value,
+        "event_id": event.event_id,
+        "amount": event.amount,
+        "currency": event.currency,
+        "payment_reference": event.payment_reference,
+    }
+    if event.kind is PaymentEventKind.SUCCEEDED:
+        return _decide_success(order, event, actor, details)
+    if event.kind is PaymentEventKind.FAILED:
+        if order.status is OrderStatus.PENDING_PAYMENT:
+            change = transitions.plan(order, lifecycle.Action.PAYMENT_FAILED, actor=actor, details=details)
+            return Decision(PaymentOutcome.PAYMENT_FAILED, change)
+        if order.status is OrderStatus.PAYMENT_FAILED:
+            return Decision(PaymentOutcome.FAILURE_RECORDED)
+        return Decision(PaymentOutcome.STALE, details={"order_status": order.status.value})
+    if event.kind is PaymentEventKind.REFUNDED:
+        return _decide_refund(order, event, recorded_refunds, actor, details)
+    if event.kind is PaymentEventKind.RENEWED:
+        return _decide_renewal(order, event, actor, details)
+    return Decision(PaymentOutcome.IGNORED)
+
+
+def _decide_success(order: Order, event: PaymentEvent, actor: str, details: dict[str, Any]) -> Decision:
+    if order.status is OrderStatus.CANCELLED:
+        # Money taken for an order that no longer exists for the user: never resurrect it.
+        return Decision(PaymentOutcome.PAID_WHILE_CANCELLED)
+    if event.amount != order.total or event.currency != order.currency:
+        return Decision(
+            PaymentOutcome.AMOUNT_MISMATCH,
+            details={
+                "expected_amount": order.total,
+                "expected_currency": order.currency,
+                "order_status": order.status.value,
+            },
+        )
+    if order.status in _PAYABLE:
+        updates: dict[str, Any] = {
+            "payment_provider": event.provider.value,
+            "payment_reference": event.payment_reference,
+        }
+        if event.subscription_expires_at is not None:
+            updates["subscription_expires_at"] = event.subscription_expires_at
+        change = transitions.plan(order, lifecycle.Action.PAYMENT_SUCCEEDED, actor=actor, details=details, **updates)
+        return Decision(PaymentOutcome.PAID, change)
+    if order.payment_reference is not None and order.payment_reference == event.payment_reference:
+        return Decision(PaymentOutcome.STALE, details={"order_status": order.status.value})
+    # Paid already by another payment (or refunded): a second charge for finance to look at.
+    return Decision(
+        PaymentOutcome.ALREADY_PAID,
+        details={"order_status": order.status.value, "order_payment_reference": order.payment_reference},
+    )
+
+
+def _decide_refund(
+    order: Order, event: PaymentEvent, recorded: frozenset[str], actor: str, details: dict[str, Any]
+) -> Decision:
+    if not event.refunds:
+        # No refund ids: counting it could count a refund twice. Kept for reconciliation.
+        return Decision(PaymentOutcome.NEEDS_RECONCILIATION, details={"reason": "no refund ids in the event"})
+    unrecorded = [r for r in event.refunds if r.refund_id not in recorded]
+    if not unrecorded:
+        return Decision(PaymentOutcome.REFUND_ALREADY_RECORDED)
+    new = [r for r in unrecorded if r.our_refund_id is None]
+    if not new:
+        # Refunds we asked for: the refund workflow counts them (by the same provider refund id).
+        return Decision(PaymentOutcome.OWN_REFUND)
+    if order.status not in _PAID_STATES or (event.currency is not None and event.currency != order.currency):
+        return Decision(
+            PaymentOutcome.REFUND_ANOMALY,
+            details={"order_status": order.status.value, "order_currency": order.currency},
+        )
+    amount = sum(r.amount for r in new)
+    raised = order.refunded_total + amount
+    refund_details = {**details, "refunds": [r.refund_id for r in new], "refunded": amount}
+    if raised > order.total:
+        refund_details["over_refund"] = raised - order.total
+        raised = order.total
+    refund_details["refunded_total"] = raised
+    if raised >= order.total:
+        change = transitions.plan(
+            order, lifecycle.Action.REFUND_FULL, actor=actor, details=refund_details, refunded_total=raised
+        )
+        return Decision(PaymentOutcome.REFUNDED, change, new)
+    change = transitions.plan_update(
+        order, "PROVIDER_REFUND_RECORDED", actor=actor, details=refund_details, refunded_total=raised
+    )
+    return Decision(PaymentOutcome.REFUND_RECORDED, change, new)
+
+
+def _decide_renewal(order: Order, event: PaymentEvent, actor: str, details: dict[str, Any]) -> Decision:
+    if order.status not in _PAID_STATES:
+        return Decision(PaymentOutcome.NEEDS_RECONCILIATION, details={"order_status": order.status.value})
+    expires = event.subscription_expires_at
+    current = order.subscription_expires_at
+    if expires is None or (current is not None and expires <= current):
+        return Decision(PaymentOutcome.STALE, details={"subscription_expires_at": _iso(current)})
+    change = transitions.plan_update(
+        order,
+        "SUBSCRIPTION_RENEWED",
+        actor=actor,
+        details={**details, "expires_at": _iso(expires)},
+        subscription_expires_at=expires,
+    )
+    return Decision(PaymentOutcome.RENEWED, change)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- applying ----------------------------------------------------------------------------------
+def handle_event(event: PaymentEvent) -> WebhookResult:
+    """Apply a verified provider event once; a duplicate returns the first delivery's entry."""
+    repo = payments_repository()
+    received_at = utcnow()
+    logger.append_keys(provider=event.provider.value, provider_event_id=event.event_id, order_id=event.order_id)
+    if event.order_id is None and event.payment_reference:
+        order_id = repo.order_for_reference(event.provider.value, event.payment_reference)
+        if order_id is not None:
+            event = event.model_copy(update={"order_id": order_id})
+    if event.order_id is None:
+        return _record_unmatched(event, received_at, PaymentOutcome.UNKNOWN_ORDER)
+    for attempt in range(_ATTEMPTS):
+        snapshot = repo.snapshot(
+            event.order_id, event.provider.value, event.event_id, [r.refund_id for r in event.refunds]
+        )
+        if snapshot.ledger is not None:
+            return _duplicate(snapshot.ledger)
+        if snapshot.order is None:
+            return _record_unmatched(event, received_at, PaymentOutcome.UNKNOWN_ORDER)
+        decision = decide(snapshot.order, event, snapshot.recorded_refunds)
+        entry = LedgerEntry.of(event, received_at=received_at, outcome=decision.outcome, **decision.details)
+        try:
+            _save(snapshot, event, decision, entry)
+        except errors.DuplicateEvent:
+            return _duplicate(repo.get_entry(event.order_id, event.provider.value, event.event_id) or entry)
+        except errors.ConcurrentModification:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            continue
+        _count(entry)
+        return WebhookResult(entry=entry, duplicate=False)
+    raise AssertionError("unreachable")
+
+
+def _save(snapshot: PaymentSnapshot, event: PaymentEvent, decision: Decision, entry: LedgerEntry) -> None:
+    repo = payments_repository()
+    if decision.change is None or snapshot.order is None:
+        repo.record(entry)
+        return
+    after, timeline = decision.change
+    extra: list[TransactWriteItemTypeDef] = [repo.ledger_put(entry)]
+    if event.order_id is not None:
+        extra += [
+            repo.provider_refund_put(
+                event.order_id, event.provider.value, r.refund_id, r.amount, after.currency, event.event_id
+            )
+            for r in decision.applied_refunds
+        ]
+    if decision.outcome is PaymentOutcome.PAID and event.payment_reference:
+        extra.append(repo.reference_put(event.provider.value, event.payment_reference, after.order_id))
+    try:
+        orders_repository().save_change(snapshot.order, after, timeline, extra=extra)
+    except errors.ConcurrentModification as exc:
+        cause = exc.__cause__
+        codes = cancellation_codes(cause) if isinstance(cause, Exception) else []
+        # Items: 0 order, 1 timeline event, 2 ledger entry, then refund records.
+        if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+            raise errors.DuplicateEvent() from exc
+        raise
+
+
+def _record_unmatched(event: PaymentEvent, received_at: datetime, outcome: PaymentOutcome) -> WebhookResult:
+    repo = payments_repository()
+    entry = LedgerEntry.of(event, received_at=received_at, outcome=outcome)
+    try:
+        repo.record_unmatched(entry)
+    except errors.DuplicateEvent:
+        return _duplicate(repo.get_entry(None, event.provider.value, event.event_id) or entry)
+    _count(entry)
+    return WebhookResult(entry=entry, duplicate=False)
+
+
+def _duplicate(entry: LedgerEntry) -> WebhookResult:
+    logger.info("duplicate provider event", outcome=entry.outcome.value)
+    metrics.add_metric(name="PaymentEventDuplicates", unit="Count", value=1)
+    return WebhookResult(entry=entry, duplicate=True)
+
+
+def _count(entry: LedgerEntry) -> None:
+    metrics.add_metric(name="PaymentEvents", unit="Count", value=1)
+    if entry.outcome in ANOMALIES:
+        metrics.add_metric(name="PaymentAnomalies", unit="Count", value=1)
+        metrics.add_metadata(key="anomaly", value=entry.outcome.value)
+        logger.warning("payment anomaly", outcome=entry.outcome.value, **_loggable(entry.details))
+    else:
+        logger.info("provider event applied", outcome=entry.outcome.value)
+
+
+def _loggable(details: dict[str, Any]) -> dict[str, Any]:
+    return {f"detail_{k}": v for k, v in details.items() if isinstance(v, str | int | bool)}
+
+
+# --- provider refunds the refund workflow initiated --------------------------------------------
+def record_provider_refund(
+    order_id: str, provider: Provider, provider_refund_id: str, amount: int, *, actor: str, refund_id: str
+) -> bool:
+    """Count a refund we asked the provider for into the order, once.
+
+    Returns False when that provider refund id is already counted (e.g. reported by a webhook).
+    Raises InvalidTransition when the order cannot take it, ConcurrentModification after retries.
+    """
+    repo = payments_repository()
+    event = PaymentEvent(
+        provider=provider,
+        event_id=f"own-refund-{provider_refund_id}",
+        event_type="refund.initiated",
+        kind=PaymentEventKind.REFUNDED,
+        order_id=order_id,
+        amount=amount,
+        refunds=[ProviderRefund(refund_id=provider_refund_id, amount=amount)],
+    )
+    for attempt in range(_ATTEMPTS):
+        snapshot = repo.snapshot(order_id, provider.value, event.event_id, [provider_refund_id])
+        if snapshot.order is None:
+            raise errors.OrderNotFound(order_id=order_id)
+        if provider_refund_id in snapshot.recorded_refunds:
+            return False
+        decision = _decide_refund(
+            snapshot.order, event, snapshot.recorded_refunds, actor, {"refund_id": refund_id, "amount": amount}
+        )
+        if decision.change is None:
+            raise errors.InvalidTransition(status=snapshot.order.status.value, action="REFUND")
+        after, timeline = decision.change
+        put = repo.provider_refund_put(order_id, provider.value, provider_refund_id, amount, after.currency, refund_id)
+        try:
+            orders_repository().save_change(snapshot.order, after, timeline, extra=[put])
+        except errors.ConcurrentModification:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            continue
+        return True
+    raise AssertionError("unreachable")
+
+
+# --- reading the ledger ------------------------------------------------------------------------
+def list_payments(order_id: str, *, user_id: str, groups: frozenset[str]) -> list[LedgerEntry]:
+    order = orders_repository().get(order_id)
+    if order is None or (order.user_id != user_id and groups.isdisjoint(_LEDGER_READERS)):
+        raise errors.OrderNotFound(order_id=order_id)
+    return payments_repository().list_for_order(order_id)
+
+
+# --- initiating a payment ----------------------------------------------------------------------
+def start_payment(order_id: str, *, user_id: str, provider: Provider) -> PaymentInstructions:
+    """What the client needs to pay: a Stripe PaymentIntent, or the token the stores carry."""
+    from orders.payments import payment_provider
+    from orders.payments.tokens import account_token
+
+    order = orders_repository().get(order_id)
+    if order is None or order.user_id != user_id:
+        raise errors.OrderNotFound(order_id=order_id)
+    if order.status not in _PAYABLE:
+        raise errors.OrderNotPayable(status=order.status.value)
+    if provider is not Provider.STRIPE:
+        # In-app purchases: the app pays in the store and passes this as appAccountToken /
+        # obfuscatedAccountId; the store's notification carries it back to us.
+        return PaymentInstructions(
+            order_id=order.order_id,
+            provider=provider,
+            amount=order.total,
+            currency=order.currency,
+            account_token=account_token(order.order_id),
+        )
+    # One PaymentIntent per order: retries (and paying again after a failure) reuse it.
+    created = payment_provider().create_payment(
+        order.order_id, order.total, order.currency, idempotency_key=f"{order.order_id}:payment_intent"
+    )
+    payments_repository().save_reference(Provider.STRIPE.value, created.reference, order.order_id)
+    metrics.add_metric(name="PaymentsStarted", unit="Count", value=1)
+    return PaymentInstructions(
+        order_id=order.order_id,
+        provider=Provider.STRIPE,
+        amount=created.amount,
+        currency=created.currency,
+        payment_reference=created.reference,
+        client_secret=created.client_secret,
+        status=created.status,
+    )

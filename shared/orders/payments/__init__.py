@@ -1,0 +1,64 @@
+"""Payment-provider adapters: one webhook interface (verify + parse), one API port (pay, refund).
+
+Adapters are made once per execution environment from the configuration (``get_config()``),
+and import their provider SDK only when first used, so a cold start pays for one provider.
+"""
+
+from __future__ import annotations
+
+from orders.cache import per_environment
+from orders.config import get_config
+from orders.models.payment import Provider
+from orders.payments.base import CreatedPayment, CreatedRefund, PaymentProvider, WebhookAdapter
+
+__all__ = [
+    "CreatedPayment",
+    "CreatedRefund",
+    "PaymentProvider",
+    "WebhookAdapter",
+    "payment_provider",
+    "webhook_adapter",
+]
+
+
+def webhook_adapter(provider: Provider) -> WebhookAdapter:
+    if provider is Provider.STRIPE:
+        return _stripe_webhooks()
+    if provider is Provider.APPLE:
+        return _apple_webhooks()
+    return _google_webhooks()
+
+
+def payment_provider() -> PaymentProvider:
+    """The provider API the server calls itself (Stripe); Apple and Google are paid in the stores."""
+    return _stripe_payments()
+
+
+@per_environment
+def _stripe_webhooks() -> WebhookAdapter:
+    from orders.payments.stripe_adapter import StripeWebhooks
+
+    config = get_config()
+    return StripeWebhooks(config.stripe_webhook_secrets, config.stripe_webhook_tolerance_seconds)
+
+
+@per_environment
+def _stripe_payments() -> PaymentProvider:
+    from orders.payments.stripe_adapter import StripePayments
+
+    config = get_config()
+    return StripePayments(config.stripe_api_key, config.stripe_api_base)
+
+
+@per_environment
+def _apple_webhooks() -> WebhookAdapter:
+    from orders.payments.apple_adapter import AppleWebhooks
+
+    return AppleWebhooks.from_config(get_config())
+
+
+@per_environment
+def _google_webhooks() -> WebhookAdapter:
+    from orders.payments.google_adapter import GoogleWebhooks
+
+    return GoogleWebhooks.from_config(get_config())
