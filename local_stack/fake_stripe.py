@@ -101,6 +101,7 @@ class FakeStripe:
     _idempotent: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _outbox: queue.Queue[Delivery | None] = field(default_factory=queue.Queue)
+    _pending: int = 0
 
     # --- requests ------------------------------------------------------------------------------
     def request(self, method: str, path: str, headers: Mapping[str, str], body: str) -> tuple[int, dict[str, Any]]:
@@ -297,7 +298,9 @@ class FakeStripe:
         self.events.append(event)
         if self.webhook_url:
             delivery = Delivery(event)
-            self.deliveries.append(delivery)
+            with self._lock:
+                self.deliveries.append(delivery)
+                self._pending += 1
             self._outbox.put(delivery)
         return event
 
@@ -332,7 +335,11 @@ class FakeStripe:
 
     def run_deliveries(self) -> None:
         while (delivery := self._outbox.get()) is not None:
-            self.deliver(delivery)
+            try:
+                self.deliver(delivery)
+            finally:
+                with self._lock:
+                    self._pending -= 1
 
     def stop_deliveries(self) -> None:
         self._outbox.put(None)
@@ -341,7 +348,7 @@ class FakeStripe:
         """Until every queued delivery has been tried (tests and the demo)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._outbox.empty() and all(d.attempts for d in self.deliveries):
+            if not self._pending:
                 return
             time.sleep(0.02)
 
