@@ -359,6 +359,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     api: ApiGateway
     protocol_version = "HTTP/1.1"
     server_version = "local-api-gateway"
+    # One write per response, sent at once: no Nagle / delayed-ACK stalls on keep-alive connections.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         started = time.perf_counter()

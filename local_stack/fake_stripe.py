@@ -396,6 +396,9 @@ class FakeStripeServer:
 class _StripeHandler(BaseHTTPRequestHandler):
     stripe: FakeStripe
     protocol_version = "HTTP/1.1"
+    # One write per response, sent at once: no Nagle / delayed-ACK stalls on keep-alive connections.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

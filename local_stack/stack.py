@@ -107,6 +107,7 @@ class LocalStack:
         self.consumers: list[StreamConsumer] = []
         self._bus_events: list[dict[str, Any]] = []
         self._bus_lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
         self.startup_seconds = 0.0
 
     # --- public ------------------------------------------------------------------------------
@@ -120,8 +121,10 @@ class LocalStack:
         return f"http://{self.host}:{self._moto_port}"
 
     def client(self, service: str) -> Any:
-        """A boto3 client of the local stack's moto."""
-        return _session().client(service, endpoint_url=self.moto_endpoint)
+        """A boto3 client of the local stack's moto (made once per service: clients are thread-safe)."""
+        if service not in self._clients:
+            self._clients[service] = _session().client(service, endpoint_url=self.moto_endpoint)
+        return self._clients[service]
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         assert self.runtime is not None, "start() first"
@@ -201,6 +204,7 @@ class LocalStack:
             default_user_config.update(self._moto_config_before)
             self._moto.stop()
             self._moto = None
+        self._clients.clear()
         if self._env_before is not None:
             os.environ.clear()
             os.environ.update(self._env_before)
