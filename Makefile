@@ -14,7 +14,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 .PHONY: help setup run ci-demo test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements/dev.txt shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 setup: $(VENV)/.installed $(SAM_VENV)/.installed ## Create the virtualenvs (project + SAM CLI)
 
 # The run command needs only the project venv (SAM CLI is not used locally): a fresh clone starts fast.
-run: $(VENV)/.installed ## Set up what is missing, then run the whole system on http://127.0.0.1:$(PORT) (Ctrl-C stops)
+run: $(VENV)/.installed ## Set up what is missing, then run the whole system on http://127.0.0.1:3000 (PORT=...; Ctrl-C stops)
 	$(PY) -m local_stack --port $(PORT)
 
 token: $(VENV)/.installed ## Print a dev JWT and nothing else: make token USER_ID=user-0001 GROUPS=reviewer,ops [TTL=3600]
@@ -46,7 +46,7 @@ invoke: $(VENV)/.installed ## Invoke one function: make invoke FN=CatalogFunctio
 		$(PY) -m local_stack invoke $(FN) $(EVENT); \
 	fi
 
-demo: $(VENV)/.installed ## Drive the full scenario over HTTP against a running stack (URL=http://127.0.0.1:$(PORT))
+demo: $(VENV)/.installed ## Drive the full scenario over HTTP against a running stack (URL=http://127.0.0.1:3000)
 	$(PY) -m local_stack demo --url $(or $(URL),http://127.0.0.1:$(PORT))
 
 test: setup lint typecheck validate ## Everything CI checks: lint, types, template, all tests

@@ -365,9 +365,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
-        response, served_by = self.api.handle(
-            self.command, self.path, list(self.headers.items()), self.rfile.read, self.client_address[0]
-        )
+        headers = list(self.headers.items())
+        read_body: Callable[[int], bytes] = self.rfile.read
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            # API Gateway takes chunked uploads too: the handler always sees the whole body.
+            body = self._read_chunked(self.api.max_body_bytes)
+            size = len(body) if body is not None else self.api.max_body_bytes + 1
+            headers = [(k, v) for k, v in headers if k.lower() not in ("transfer-encoding", "content-length")]
+            headers.append(("Content-Length", str(size)))
+            read_body = lambda n: body or b""  # noqa: E731
+        response, served_by = self.api.handle(self.command, self.path, headers, read_body, self.client_address[0])
         length = int(self.headers.get("Content-Length") or 0)
         if response.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE or (length and served_by == "-"):
             # The body was not read: do not let it be parsed as the next request.
@@ -389,6 +396,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
             served_by,
             (time.perf_counter() - started) * 1000,
         )
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        """The whole chunked body, or None once it grows past ``limit`` (the rest is left unread)."""
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            size = int(self.rfile.readline(65537).split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            total += size
+            if total > limit:
+                return None
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(65537)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,6 +108,8 @@ class LocalStack:
         self._bus_events: list[dict[str, Any]] = []
         self._bus_lock = threading.Lock()
         self._clients: dict[str, Any] = {}
+        # Called first, newest first, by stop(): background workers register here (stream pollers).
+        self.on_stop: list[Callable[[], None]] = []
         self.startup_seconds = 0.0
 
     # --- public ------------------------------------------------------------------------------
@@ -189,6 +191,8 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop everything started, in reverse order, and restore this process's state."""
+        while self.on_stop:
+            self.on_stop.pop()()
         if self.api is not None:
             self.api.stop()
         if self.stripe_server is not None:
@@ -264,9 +268,11 @@ class LocalStack:
     def _start_stream_consumers(self) -> None:
         """HOOK: start delivering DynamoDB stream records to their consumers.
 
-        ``self.consumers`` lists every function with a DynamoDB event in template.yaml and the
-        ARN of its stream. The stream poller (local_stack/streams.py, notifications branch)
-        is started here, one per consumer, and stopped in :meth:`stop`.
+        ``self.consumers`` lists every function with a DynamoDB event in template.yaml, the
+        ARN of its stream and the event's properties (BatchSize, FunctionResponseTypes, ...).
+        The stream poller (local_stack/streams.py, notifications branch) is started here, one
+        per consumer, delivering through ``self.runtime.invoke``; register its stop with
+        ``self.on_stop.append(poller.stop)``.
         """
         assert self.runtime is not None
         assert self.created is not None

@@ -151,3 +151,13 @@ def test_invoke_runs_one_function_in_process_and_prints_its_response() -> None:
     response = json.loads(result.stdout)
     assert response["statusCode"] == 200
     assert {p["sku"] for p in json.loads(response["body"])["items"]} >= {"coins-500", "premium-monthly"}
+
+
+def test_a_chunked_body_reaches_the_handler_whole(local_stack: RunningStack) -> None:
+    # Given an order body sent with Transfer-Encoding: chunked
+    chunks = iter([b'{"items": [{"sku": "coins-500", ', b'"quantity": 2}]}'])
+    # When it is posted
+    response = requests.post(f"{local_stack.url}/orders", data=chunks, headers=auth("u-chunked"), timeout=10)
+    # Then the handler saw the whole body
+    assert response.status_code == 201, response.text
+    assert response.json()["total"] == 2 * 499
