@@ -49,6 +49,9 @@ def _run(args: argparse.Namespace) -> int:
     except PortInUse as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted during start-up; stopped", file=sys.stderr)
+        return 130
     stopping = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:

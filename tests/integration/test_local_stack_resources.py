@@ -105,7 +105,10 @@ def test_state_machine_runs_lambda_task_in_process_and_waits_for_the_task_token(
     machine = stack.created.state_machines["ReviewStateMachine"]
     ddb.put_item(TableName="JobsTable", Item={"PK": {"S": "job-1"}})
     # When an execution starts
-    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"job_id": "job-1", "amount": 21}))
+    # (moto's server names an unnamed execution "None": pass a name, as the product should anyway)
+    execution = sfn.start_execution(
+        stateMachineArn=machine, name="job-1", input=json.dumps({"job_id": "job-1", "amount": 21})
+    )
     # Then the real handler ran (its answer is on the way) and the execution waits with its token stored
     token = wait_for(
         lambda: ddb.get_item(TableName="JobsTable", Key={"PK": {"S": "job-1"}})["Item"].get("task_token", {}).get("S")
@@ -121,3 +124,37 @@ def test_state_machine_runs_lambda_task_in_process_and_waits_for_the_task_token(
     output = json.loads(done["output"])
     assert output["price"]["priced"] == {"amount": 42, "table": "JobsTable", "function": "StepFunction"}
     assert output["decision"] == {"decision": "approve"}
+
+
+def test_a_failing_lambda_task_is_caught_by_the_state_machine(stack: LocalStack) -> None:
+    # Given the review state machine, whose Lambda task has a Catch
+    sfn = stack.client("stepfunctions")
+    assert stack.created is not None
+    machine = stack.created.state_machines["ReviewStateMachine"]
+    # When the real handler raises
+    execution = sfn.start_execution(
+        stateMachineArn=machine, name="job-2", input=json.dumps({"job_id": "job-2", "fail": True})
+    )
+    # Then the failure reaches the definition as a Lambda error (X-Amz-Function-Error), and its Catch runs
+    done = wait_for(
+        lambda: (d := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] != "RUNNING" and d
+    )
+    assert (done["status"], done.get("error")) == ("FAILED", "PricingFailed")
+    history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    failed = [e for e in history if e["type"] == "LambdaFunctionFailed" or e["type"] == "TaskFailed"]
+    assert failed
+    assert "asked to fail for job-2" in json.dumps(failed[0], default=str)
+
+
+def test_functions_see_the_local_endpoints_and_local_only_stripe_settings(stack: LocalStack) -> None:
+    # Given any function of the template
+    assert stack.runtime is not None
+    assert stack.stripe_server is not None
+    env = stack.runtime.environment("StepFunction")
+    # Then it talks to moto and to the fake payment provider, with the published local-only values
+    assert env["AWS_ENDPOINT_URL"] == stack.moto_endpoint
+    assert env["STRIPE_API_BASE"] == stack.stripe_server.url
+    assert (env["STRIPE_API_KEY"], env["STRIPE_WEBHOOK_SECRET"]) == (
+        "sk_test_local_only_not_a_secret",
+        "whsec_local_only_not_a_secret",
+    )
