@@ -37,7 +37,7 @@ os.environ.update(
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from local_stack.notify_wiring import create_messaging  # noqa: E402
+from local_stack.resources import CreatedResources, create_messaging  # noqa: E402
 from local_stack.runtime import LambdaRuntime  # noqa: E402
 from local_stack.streams import StreamPoller, stream_event_settings  # noqa: E402
 from local_stack.template import create_tables, load_template, resources  # noqa: E402
@@ -100,7 +100,8 @@ def main() -> None:
             | {n: str(p.get("Default", "")) for n, p in template["Parameters"].items()}
             | {"AWS::StackName": "bench", "AWS::Region": "us-east-1", "ApnsPlatformApplicationArn": apns}
         )
-        create_messaging(template, refs, boto3.Session())
+        created = CreatedResources(refs=refs)
+        create_messaging(boto3.client, template, created)
         runtime = LambdaRuntime(refs, base_env=dict(os.environ))
         props = template["Resources"]["NotifyFunction"]["Properties"]["Events"]["OrdersStream"]["Properties"]
         arn = ddb.describe_table(TableName="OrdersTable")["Table"]["LatestStreamArn"]

@@ -8,13 +8,18 @@ the shared package's per-environment caches when the function changes.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_stack.template import FunctionSpec, function_specs, load_template, resolve
+from local_stack.template import ROOT, FunctionSpec, function_specs, load_template, resolve
+
+# The layer's package is imported as `orders` (Lambda puts the layer on /opt/python).
+if str(ROOT / "shared") not in sys.path:
+    sys.path.insert(0, str(ROOT / "shared"))
 
 
 @dataclass
@@ -74,9 +79,10 @@ class LambdaRuntime:
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         spec = self.specs[logical_id]
-        handler = spec.load_handler()
         with self._lock:
+            # As on Lambda, the environment is in place before the handler module is imported.
             self._enter(logical_id)
+            handler = spec.load_handler()
             return handler(event, LambdaContext(function_name=logical_id))
 
     def _enter(self, logical_id: str) -> None:
@@ -85,8 +91,10 @@ class LambdaRuntime:
         from orders import cache
 
         previous = self.environment(self._current) if self._current else {}
-        for name in previous:
+        environment = self.environment(logical_id)
+        # Set the new values before removing stale ones: other threads (moto's) read os.environ too.
+        os.environ.update(environment)
+        for name in previous.keys() - environment.keys():
             os.environ.pop(name, None)
-        os.environ.update(self.environment(logical_id))
         cache.reset()
         self._current = logical_id

@@ -316,8 +316,8 @@ def pollers_from_template(
     *,
     starting_position: str | None = None,
     poll_interval: float = 0.05,
-) -> list[StreamPoller]:
-    """One poller per ``Type: DynamoDB`` event of every function in the template.
+) -> list[tuple[str, StreamPoller]]:
+    """One poller per ``Type: DynamoDB`` event of every function in the template, with the function's id.
 
     ``table_names``: table logical id → local table name; ``invoke(function logical id, event)``
     runs the function (e.g. ``LambdaRuntime.invoke``); ``on_failure(function logical id, info)``
@@ -351,6 +351,9 @@ def pollers_from_template(
                     log.error("%s: stream records given up: %s", _fn, info["DDBStreamBatchInfo"])
 
             pollers.append(
-                StreamPoller(streams, arn, consumer, on_failure=sink, poll_interval=poll_interval, **settings)
+                (
+                    logical_id,
+                    StreamPoller(streams, arn, consumer, on_failure=sink, poll_interval=poll_interval, **settings),
+                )
             )
     return pollers

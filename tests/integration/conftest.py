@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local_stack.moto_patches import atomic_dynamodb_writes
 from local_stack.runtime import LambdaRuntime
 from local_stack.template import ROOT, create_tables, load_template, resources
 from tests.conftest import FAKE_AWS_ENV
@@ -58,7 +59,7 @@ def aws() -> Iterator[None]:
     from orders import cache
     from orders.dal.dynamo import dynamodb_client
 
-    with mock_aws():
+    with mock_aws(), atomic_dynamodb_writes():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_tables(client, TEMPLATE, {name: name for name in resources(TEMPLATE, "AWS::DynamoDB::Table")})
         for product in SEED:
@@ -97,14 +98,19 @@ def ddb(aws: None) -> Any:
 def notify(runtime: LambdaRuntime) -> Notify:
     """notify on moto: SES sender verified, an APNs platform application, the bus and team queues,
     and a StreamPoller on OrdersTable's stream delivering to the real handler (settings from the template)."""
-    from local_stack.notify_wiring import create_messaging
+    from local_stack.resources import CreatedResources, create_messaging
     from local_stack.streams import StreamPoller, stream_event_settings
 
     sns = boto3.client("sns", region_name="us-east-1")
     apns = sns.create_platform_application(Name="orders-ios", Platform="APNS", Attributes={})["PlatformApplicationArn"]
     # The shared runtime (also behind the `api` fixture) sees the platform application as deployed.
     runtime.set_ref("ApnsPlatformApplicationArn", apns)
-    queues = create_messaging(TEMPLATE, runtime.refs, boto3.Session(region_name="us-east-1"))
+    created = CreatedResources(refs=dict(runtime.refs))
+    create_messaging(lambda service: boto3.client(service, region_name="us-east-1"), TEMPLATE, created)
+    for name, value in created.refs.items():
+        if runtime.refs.get(name) != value:
+            runtime.set_ref(name, value)
+    queues = {name: created.refs[name] for name in resources(TEMPLATE, "AWS::SQS::Queue")}
     stream_arn = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName="OrdersTable")["Table"][
         "LatestStreamArn"
     ]

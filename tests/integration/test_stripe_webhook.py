@@ -35,23 +35,6 @@ def runtime(aws: None) -> LambdaRuntime:
     return LambdaRuntime(refs, base_env=FAKE_AWS_ENV)
 
 
-@pytest.fixture
-def atomic_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies a write (and a whole transaction) atomically; moto's in-process backend does
-    not lock across threads. Restore that guarantee so the race under test is ours: read, decide, write."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
-
-
 def _items(ddb: Any) -> list[dict[str, Any]]:
     return ddb.scan(TableName="OrdersTable")["Items"]  # type: ignore[no-any-return]
 
@@ -202,7 +185,6 @@ def test_the_same_event_delivered_twice_has_one_effect(api: Api) -> None:
     assert len(ledger(api, order["order_id"])) == 1
 
 
-@pytest.mark.usefixtures("atomic_writes")
 def test_twenty_concurrent_deliveries_of_one_event_make_one_transition_and_one_ledger_entry(api: Api) -> None:
     """Through the real handler from 20 threads. (The local runtime runs one invocation of a function
     at a time, as Powertools' module-level Metrics expects one per process; the next test races the
@@ -236,7 +218,6 @@ def test_twenty_concurrent_deliveries_of_one_event_make_one_transition_and_one_l
     assert len(ledger(api, order["order_id"])) == 1
 
 
-@pytest.mark.usefixtures("atomic_writes")
 def test_twenty_concurrent_first_deliveries_race_on_the_condition(api: Api, runtime: LambdaRuntime) -> None:
     """All 20 read "not yet seen" before any writes: the transaction's conditions pick one winner."""
     from orders.logic import payments

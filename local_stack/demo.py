@@ -1,0 +1,175 @@
+"""The demo: the whole scenario over HTTP, as a client, a provider, a reviewer and ops would drive it.
+
+Each step is a function in :data:`STEPS`; it talks to the API only over HTTP, checks what it
+got, and returns one line for the timeline. Later features add their steps to the list (pay
+with a signed webhook, ship, deliver, confirm, refund, review, ...). Any failed check stops the
+demo with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from local_stack.auth import issue_token
+
+
+class DemoFailure(Exception):
+    pass
+
+
+@dataclass
+class Demo:
+    url: str
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    state: dict[str, Any] = field(default_factory=dict)
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def user(self, name: str) -> str:
+        return f"{name}-{self.run_id}"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        as_user: str | None = None,
+        groups: tuple[str, ...] = (),
+        expect: int = 200,
+        **kwargs: Any,
+    ) -> Any:
+        headers = dict(kwargs.pop("headers", {}))
+        if as_user:
+            headers["Authorization"] = f"Bearer {issue_token(self.user(as_user), groups)}"
+        response = self.http.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+        if response.status_code != expect:
+            raise DemoFailure(f"{method} {path}: expected {expect}, got {response.status_code}: {response.text[:300]}")
+        return response.json() if response.content else None
+
+    def check(self, condition: bool, message: str) -> None:
+        if not condition:
+            raise DemoFailure(message)
+
+
+Step = Callable[[Demo], str]
+
+
+def browse(demo: Demo) -> str:
+    products = demo.call("GET", "/products")["items"]
+    kinds = {p["kind"] for p in products if p["active"]}
+    demo.check({"virtual", "subscription", "physical"} <= kinds, f"catalog lacks a kind: {kinds}")
+    demo.state["physical"] = next(p for p in products if p["kind"] == "physical" and p["active"])
+    demo.state["virtual"] = next(
+        p
+        for p in products
+        if p["kind"] == "virtual" and p["active"] and p["currency"] == demo.state["physical"]["currency"]
+    )
+    sku = demo.state["physical"]["sku"]
+    product = demo.call("GET", f"/products/{sku}")
+    return f"client browses {len(products)} products ({', '.join(sorted(kinds))}); opens {sku} at {product['price']}"
+
+
+def needs_login(demo: Demo) -> str:
+    body = demo.call("GET", "/orders", expect=401)
+    demo.check(body["code"] == "UNAUTHORIZED", f"unexpected 401 body {body}")
+    return "without a token, GET /orders → 401 UNAUTHORIZED"
+
+
+def order(demo: Demo) -> str:
+    physical, virtual = demo.state["physical"], demo.state["virtual"]
+    body = {
+        "items": [{"sku": physical["sku"], "quantity": 2}, {"sku": virtual["sku"], "quantity": 1}],
+        "shipping_address": {
+            "name": "Ada Lovelace",
+            "line1": "12 Analytical Row",
+            "city": "London",
+            "postal_code": "N1 7AA",
+            "country": "GB",
+        },
+    }
+    key = str(uuid.uuid4())
+    created = demo.call("POST", "/orders", as_user="client", json=body, headers={"Idempotency-Key": key}, expect=201)
+    demo.check(created["status"] == "PENDING_PAYMENT", f"new order is {created['status']}")
+    expected = 2 * physical["price"] + virtual["price"]
+    demo.check(created["subtotal"] == expected, f"subtotal {created['subtotal']} != {expected} (server-side pricing)")
+    again = demo.call("POST", "/orders", as_user="client", json=body, headers={"Idempotency-Key": key}, expect=201)
+    demo.check(again["order_id"] == created["order_id"], "the same Idempotency-Key made a second order")
+    demo.state["order"] = created
+    return (
+        f"client orders 2x {physical['sku']} + {virtual['sku']}: {created['order_id']} "
+        f"total {created['total']} {created['currency']} (retry with the same key → same order)"
+    )
+
+
+def my_orders(demo: Demo) -> str:
+    order_id = demo.state["order"]["order_id"]
+    listed = demo.call("GET", "/orders?status=PENDING_PAYMENT", as_user="client")["items"]
+    demo.check(any(o["order_id"] == order_id for o in listed), "the new order is not in the client's list")
+    demo.call("GET", f"/orders/{order_id}", as_user="stranger", expect=404)
+    return f"client lists {len(listed)} pending order(s); another user asking for it gets 404"
+
+
+def timeline(demo: Demo) -> str:
+    order_id = demo.state["order"]["order_id"]
+    events = demo.call("GET", f"/orders/{order_id}/events", as_user="client")["items"]
+    demo.check(bool(events) and events[0]["to_status"] == "PENDING_PAYMENT", f"unexpected timeline {events}")
+    return "timeline: " + " → ".join(str(e["to_status"]) for e in events)
+
+
+def cancel(demo: Demo) -> str:
+    body = {"items": [{"sku": demo.state["virtual"]["sku"], "quantity": 1}]}
+    created = demo.call("POST", "/orders", as_user="client", json=body, expect=201)
+    cancelled = demo.call("POST", f"/orders/{created['order_id']}/cancel", as_user="client")
+    demo.check(cancelled["status"] == "CANCELLED", f"cancel gave {cancelled['status']}")
+    demo.call("POST", f"/orders/{created['order_id']}/cancel", as_user="client", expect=409)
+    return f"client cancels a second order {created['order_id']} → CANCELLED; cancelling again → 409"
+
+
+def notifications(demo: Demo) -> str:
+    order_id = demo.state["order"]["order_id"]
+    items = demo.call("GET", f"/_local/notifications?order_id={order_id}")["items"]
+    return f"{len(items)} notification(s) recorded for {order_id} (/_local/notifications)"
+
+
+def bus_events(demo: Demo) -> str:
+    items = demo.call("GET", "/_local/events")["items"]
+    return f"{len(items)} event(s) on the buses so far (/_local/events)"
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("browse", browse),
+    ("login", needs_login),
+    ("order", order),
+    ("my orders", my_orders),
+    ("timeline", timeline),
+    ("cancel", cancel),
+    ("notify", notifications),
+    ("events", bus_events),
+]
+
+
+def run_demo(url: str, steps: list[tuple[str, Step]] | None = None) -> int:
+    demo = Demo(url.rstrip("/"))
+    started = time.perf_counter()
+    print(f"demo against {demo.url} (run {demo.run_id})")
+    for name, step in steps or STEPS:
+        step_started = time.perf_counter()
+        try:
+            line = step(demo)
+        except (DemoFailure, requests.RequestException, KeyError, StopIteration, ValueError) as exc:
+            print(f"[{time.perf_counter() - started:6.2f}s] {name:<10} FAILED: {exc}")
+            return 1
+        took = (time.perf_counter() - step_started) * 1000
+        print(f"[{time.perf_counter() - started:6.2f}s] {name:<10} {line} ({took:.0f} ms)")
+    print(f"demo passed: {len(steps or STEPS)} steps in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_demo(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:3000"))

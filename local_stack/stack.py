@@ -1,0 +1,376 @@
+"""The local stack: moto in-process, the template's resources, the API, the fake payment provider.
+
+``LocalStack(...).start()`` brings the whole system up on loopback; ``stop()`` takes it down and
+puts back what it changed in this process (environment, moto's Lambda backend, moto config).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from local_stack.apigw import ApiGateway, PortInUse
+from local_stack.fake_stripe import LOCAL_API_KEY, LOCAL_WEBHOOK_SECRET, FakeStripe, FakeStripeServer
+from local_stack.moto_patches import atomic_dynamodb_writes
+from local_stack.resources import REGION, CreatedResources, create_resources, load_seed, seed_catalog
+from local_stack.runtime import LambdaRuntime
+from local_stack.streams import StreamPoller
+from local_stack.template import TEMPLATE, load_template, resolve
+
+log = logging.getLogger("local_stack")
+
+# What moto must do for the local stack: run state machines, and never look for Docker for Lambda.
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        stripe_port: int = 0,
+        moto_port: int = 0,
+        template_path: Path = TEMPLATE,
+        seed: bool = True,
+        serve_api: bool = True,
+    ) -> None:
+        self.host = host
+        self.template = load_template(template_path)
+        self._port = port
+        self._stripe_port = stripe_port
+        self._moto_port = moto_port
+        self._seed = seed
+        self._serve_api = serve_api
+        self._env_before: dict[str, str] | None = None
+        self._original_invoke: Any = None
+        self._moto: Any = None
+        self._moto_config_before: Any = {}
+        self.api: ApiGateway | None = None
+        self.stripe: FakeStripe = FakeStripe()
+        self.stripe_server: FakeStripeServer | None = None
+        self.runtime: LambdaRuntime | None = None
+        self.created: CreatedResources | None = None
+        self.pollers: list[tuple[str, StreamPoller]] = []  # (consumer function, its stream poller)
+        self._bus_events: list[dict[str, Any]] = []
+        self._bus_lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
+        # Called first, newest first, by stop(): background workers register here (stream pollers).
+        self.on_stop: list[Callable[[], None]] = []
+        self.startup_seconds = 0.0
+
+    # --- public ------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self.api is not None
+        return self.api.url
+
+    @property
+    def moto_endpoint(self) -> str:
+        return f"http://{self.host}:{self._moto_port}"
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of the local stack's moto (made once per service: clients are thread-safe)."""
+        if service not in self._clients:
+            self._clients[service] = _session().client(service, endpoint_url=self.moto_endpoint)
+        return self._clients[service]
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        assert self.runtime is not None, "start() first"
+        return self.runtime.invoke(logical_id, event)
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        started = time.perf_counter()
+        self._env_before = dict(os.environ)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.perf_counter() - started
+
+    def _start(self) -> None:
+        # Claim the public ports first, so that a port in use fails fast with a clear message.
+        if self._serve_api:
+            self.api = ApiGateway(self, [], host=self.host, port=self._port)
+        self.stripe_server = FakeStripeServer(self.stripe, self.host, self._stripe_port)
+        self._start_moto()
+        self.created = create_resources(_session(), self.moto_endpoint, self.template)
+        if self._seed and "CatalogTable" in self.created.tables:
+            products = load_seed()
+            seed_catalog(self.client("dynamodb"), self.created.tables["CatalogTable"], products)
+            log.info("seeded %d products into %s", len(products), self.created.tables["CatalogTable"])
+        self.runtime = LambdaRuntime(self.created.refs, base_env=self.base_env(), template=self.template)
+        self._dispatch_lambda_to_runtime()
+        _forget_cached_clients()
+        if self.api is not None:
+            self.api.configure(
+                self.runtime.specs.values(),
+                {"/_local/notifications": self._notifications, "/_local/events": self._events},
+            )
+            self.stripe.webhook_url = f"{self.api.url}/webhooks/stripe"
+        self.stripe_server.start()
+        if self.api is not None:
+            self.api.start()
+        self._start_stream_consumers()
+
+    def base_env(self) -> dict[str, str]:
+        """What every function sees besides its template environment (region, endpoints, local secrets)."""
+        assert self.stripe_server is not None
+        return {
+            **FAKE_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.moto_endpoint,
+            "MOTO_PORT": str(self._moto_port),
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_METRICS_NAMESPACE": "OrderManagement",
+            # LOCAL ONLY, NOT SECRETS: the fake payment provider's fixed test key and signing secret.
+            "STRIPE_API_KEY": LOCAL_API_KEY,
+            "STRIPE_WEBHOOK_SECRET": LOCAL_WEBHOOK_SECRET,
+            "STRIPE_API_BASE": self.stripe_server.url,
+        }
+
+    def stop(self) -> None:
+        """Stop everything started, in reverse order, and restore this process's state."""
+        while self.on_stop:
+            self.on_stop.pop()()
+        if self.api is not None:
+            self.api.stop()
+        if self.stripe_server is not None:
+            self.stripe_server.stop()
+        if self._original_invoke is not None:
+            from moto.awslambda_simple.models import LambdaSimpleBackend
+
+            LambdaSimpleBackend.invoke = self._original_invoke  # type: ignore[method-assign]
+            self._original_invoke = None
+        if self._moto is not None:
+            from moto.core.config import default_user_config
+
+            default_user_config.update(self._moto_config_before)
+            self._moto.stop()
+            self._moto = None
+        self._clients.clear()
+        if self._env_before is not None:
+            os.environ.clear()
+            os.environ.update(self._env_before)
+            self._env_before = None
+        _forget_cached_clients()
+
+    # --- parts -------------------------------------------------------------------------------
+    def _start_moto(self) -> None:
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        if not self._moto_port:
+            self._moto_port = free_port(self.host)
+        elif not _port_free(self.host, self._moto_port):
+            raise PortInUse(self.host, self._moto_port, "AWS emulator (moto)")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._moto_config_before = copy.deepcopy(default_user_config)
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self._moto_port, verbose=False)
+        self._moto.start()
+        # DynamoDB applies each write and transaction atomically; make the fake do the same.
+        atomic = contextlib.ExitStack()
+        atomic.enter_context(atomic_dynamodb_writes())
+        self.on_stop.insert(0, atomic.close)
+        # moto's Step Functions executor calls back into localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self._moto_port)
+        requests.post(f"{self.moto_endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10).raise_for_status()
+        log.info("moto on %s", self.moto_endpoint)
+
+    def _dispatch_lambda_to_runtime(self) -> None:
+        """Lambda invocations inside moto (Step Functions tasks, lambda:Invoke) run the real handler."""
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        runtime = self.runtime
+        assert runtime is not None
+
+        def invoke(
+            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
+            name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+            event = json.loads(body) if body else {}
+            if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+                threading.Thread(target=_invoke_logged, args=(runtime, name, event), daemon=True).start()
+                return b""
+            try:
+                result = runtime.invoke(name, event)
+            except Exception as exc:
+                log.exception("%s failed", name)
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps(
+                    {
+                        "errorMessage": str(exc),
+                        "errorType": type(exc).__name__,
+                        "stackTrace": traceback.format_tb(exc.__traceback__),
+                    }
+                ).encode()
+            return json.dumps(result).encode()
+
+        self._original_invoke = LambdaSimpleBackend.invoke
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+
+    def _start_stream_consumers(self) -> None:
+        """Deliver DynamoDB stream records to every function with a DynamoDB event, as Lambda does.
+
+        One poller per event, with the event's settings (batch size, retries, bisect, filters);
+        records it gives up on go to the event's on-failure SQS destination, as on AWS.
+        """
+        assert self.runtime is not None
+        assert self.created is not None
+        from local_stack.streams import pollers_from_template
+
+        self.pollers = pollers_from_template(
+            self.template,
+            self.created.tables,
+            self.client("dynamodb"),
+            self.client("dynamodbstreams"),
+            self.runtime.invoke,
+            on_failure=self._stream_failure,
+            # The tables were created empty just now: read each stream from its start, losing nothing.
+            starting_position="TRIM_HORIZON",
+        )
+        for function, poller in self.pollers:
+            poller.start()
+            self.on_stop.append(poller.stop)
+            log.info("stream %s → %s", poller.stream_arn.rsplit("/", 3)[-3], function)
+
+    def _stream_failure(self, function: str, info: dict[str, Any]) -> None:
+        """Send what a poller gave up on to the on-failure destination of the function's stream event."""
+        assert self.created is not None
+        spec = self.template["Resources"][function]["Properties"]
+        destinations = [
+            event["Properties"].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            for event in spec.get("Events", {}).values()
+            if event.get("Type") == "DynamoDB"
+        ]
+        queue_arn = next((resolve(d, self.created.refs) for d in destinations if d), None)
+        log.error("%s: stream records given up (%s)", function, "to " + queue_arn if queue_arn else "no destination")
+        if queue_arn:
+            queue_url = self.client("sqs").get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+            self.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(info, default=str))
+
+    # --- local-only inspection routes --------------------------------------------------------
+    def _notifications(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
+        assert self.created is not None
+        table = self.created.tables.get("OrdersTable")
+        if table is None:
+            return 200, {"items": []}
+        ddb = self.client("dynamodb")
+        order_id = (query.get("order_id") or [""])[-1]
+        raw: list[dict[str, Any]] = []
+        if order_id:
+            kwargs: dict[str, Any] = {
+                "TableName": table,
+                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
+                "ExpressionAttributeValues": {":pk": {"S": f"ORDER#{order_id}"}, ":sk": {"S": "NOTIFY#"}},
+            }
+            paginator = ddb.get_paginator("query")
+        else:
+            kwargs = {
+                "TableName": table,
+                "FilterExpression": "#t = :t",
+                "ExpressionAttributeNames": {"#t": "type"},
+                "ExpressionAttributeValues": {":t": {"S": "NOTIFICATION"}},
+            }
+            paginator = ddb.get_paginator("scan")
+        for page in paginator.paginate(**kwargs):
+            raw.extend(page["Items"])
+        from boto3.dynamodb.types import TypeDeserializer
+
+        plain = TypeDeserializer()
+        fields = ("order_id", "event", "channel", "to", "subject", "body", "at")
+        items = [{name: plain.deserialize(item[name]) for name in fields if name in item} for item in raw]
+        items.sort(key=lambda item: str(item.get("at", "")))
+        return 200, {"items": items}
+
+    def _events(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
+        assert self.created is not None
+        sqs = self.client("sqs")
+        with self._bus_lock:
+            for bus, url in self.created.buses.items():
+                while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                    for message in messages:
+                        event = json.loads(message["Body"])
+                        self._bus_events.append(
+                            {
+                                "source": event.get("source"),
+                                "detail-type": event.get("detail-type"),
+                                "detail": event.get("detail"),
+                                "time": event.get("time"),
+                                "bus": bus,
+                            }
+                        )
+                    sqs.delete_message_batch(
+                        QueueUrl=url,
+                        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                    )
+            return 200, {"items": list(self._bus_events)}
+
+
+def _invoke_logged(runtime: LambdaRuntime, name: str, event: Any) -> None:
+    try:
+        runtime.invoke(name, event)
+    except Exception:
+        log.exception("%s failed (asynchronous invocation)", name)
+
+
+def _session() -> Any:
+    """A boto3 session for moto (any credentials do; these are not secrets)."""
+    return boto3.Session(
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+
+
+def _forget_cached_clients() -> None:
+    """Clients cached before the stack's endpoint was set must not be reused (nor after it stops)."""
+    try:
+        from orders import cache
+        from orders.dal.dynamo import dynamodb_client
+    except ImportError:
+        return
+    dynamodb_client.cache_clear()
+    cache.reset()

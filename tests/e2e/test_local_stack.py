@@ -1,0 +1,163 @@
+"""The local stack over real HTTP: the README's run command, as a client sees it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import jwt
+import requests
+
+from local_stack.apigw import MAX_BODY_BYTES
+from local_stack.auth import LOCAL_JWT_SECRET, issue_token
+from local_stack.demo import run_demo
+from local_stack.template import ROOT
+from tests.e2e.conftest import RunningStack
+
+
+def auth(user: str, *groups: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(user, groups)}"}
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "POWERTOOLS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "local_stack", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_starts_within_a_minute_with_a_seeded_catalog(local_stack: RunningStack) -> None:
+    # Given the stack just started
+    assert local_stack.startup_seconds < 60
+    # When a client browses the catalog
+    items = requests.get(f"{local_stack.url}/products", timeout=10).json()["items"]
+    # Then there is at least one product of each kind
+    assert {"virtual", "subscription", "physical"} <= {item["kind"] for item in items}
+
+
+def test_a_user_creates_reads_and_cancels_an_order(local_stack: RunningStack) -> None:
+    # Given a user with a dev token
+    user = f"e2e-{uuid.uuid4().hex[:6]}"
+    # When they order a virtual good
+    created = requests.post(
+        f"{local_stack.url}/orders",
+        json={"items": [{"sku": "coins-500", "quantity": 3}]},
+        headers={**auth(user), "Idempotency-Key": str(uuid.uuid4())},
+        timeout=10,
+    )
+    # Then it is theirs, priced by the server, and visible only to them
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert (order["user_id"], order["total"], order["status"]) == (user, 3 * 499, "PENDING_PAYMENT")
+    mine = requests.get(f"{local_stack.url}/orders", headers=auth(user), timeout=10).json()["items"]
+    assert [o["order_id"] for o in mine] == [order["order_id"]]
+    other = requests.get(f"{local_stack.url}/orders/{order['order_id']}", headers=auth("someone-else"), timeout=10)
+    assert other.status_code == 404
+    # When they cancel it
+    cancelled = requests.post(f"{local_stack.url}/orders/{order['order_id']}/cancel", headers=auth(user), timeout=10)
+    # Then the timeline shows both steps
+    assert cancelled.json()["status"] == "CANCELLED"
+    timeline = requests.get(f"{local_stack.url}/orders/{order['order_id']}/events", headers=auth(user), timeout=10)
+    assert [e["to_status"] for e in timeline.json()["items"]] == ["PENDING_PAYMENT", "CANCELLED"]
+
+
+def test_handler_errors_keep_the_error_contract_over_http(local_stack: RunningStack) -> None:
+    # When a body is not JSON
+    response = requests.post(
+        f"{local_stack.url}/orders",
+        data="{not json",
+        headers={**auth("u-bad"), "Content-Type": "application/json"},
+        timeout=10,
+    )
+    # Then the handler's 400 comes back as it answered it
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID_JSON"
+
+
+def test_gateway_answers_bad_requests_itself(local_stack: RunningStack) -> None:
+    url = local_stack.url
+    # Unknown route, wrong method
+    assert requests.get(f"{url}/nowhere", timeout=10).json()["code"] == "ROUTE_NOT_FOUND"
+    wrong = requests.delete(f"{url}/products", timeout=10)
+    assert (wrong.status_code, wrong.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
+    # Expired and wrongly signed tokens
+    expired = issue_token("u1", ttl_seconds=-10)
+    forged = jwt.encode({"sub": "u1", "iss": "local-stack", "iat": 1, "exp": 2**40}, LOCAL_JWT_SECRET + "x", "HS256")
+    for token in (expired, forged):
+        response = requests.get(f"{url}/orders", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert (response.status_code, response.json()["code"]) == (401, "UNAUTHORIZED")
+
+
+def test_body_over_the_api_gateway_limit_is_413(local_stack: RunningStack) -> None:
+    # Given a request announcing a body one byte over 10 MB
+    connection = http.client.HTTPConnection("127.0.0.1", local_stack.port, timeout=10)
+    connection.putrequest("POST", "/orders")
+    connection.putheader("Authorization", f"Bearer {issue_token('u1')}")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(MAX_BODY_BYTES + 1))
+    connection.endheaders()
+    # When the gateway answers (before the body is sent)
+    response = connection.getresponse()
+    # Then 413 in the error shape, and the connection is closed
+    assert response.status == 413
+    assert json.loads(response.read())["code"] == "PAYLOAD_TOO_LARGE"
+    assert response.getheader("Connection") == "close"
+    connection.close()
+
+
+def test_inspection_routes_answer(local_stack: RunningStack) -> None:
+    # The local-only routes of API.md answer in their documented shape
+    for path in ("/_local/notifications", "/_local/notifications?order_id=ord_x", "/_local/events"):
+        body = requests.get(f"{local_stack.url}{path}", timeout=10).json()
+        assert isinstance(body["items"], list)
+
+
+def test_the_demo_passes(local_stack: RunningStack) -> None:
+    # When the demo drives the whole scenario over HTTP
+    # Then it passes
+    assert run_demo(local_stack.url) == 0
+
+
+def test_token_command_prints_only_a_token() -> None:
+    # When the token command runs
+    result = run_cli("token", "--user", "user-0042", "--groups", "reviewer,ops", "--ttl", "120")
+    # Then stdout is one line: a token the authorizer accepts, with the user and groups
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    claims = jwt.decode(lines[0], LOCAL_JWT_SECRET, algorithms=["HS256"], options={"verify_aud": False})
+    assert (claims["sub"], claims["cognito:groups"]) == ("user-0042", ["reviewer", "ops"])
+    assert claims["exp"] - claims["iat"] == 120
+
+
+def test_port_in_use_is_a_clear_error(local_stack: RunningStack) -> None:
+    # When a second stack is started on the first one's port
+    result = run_cli("--port", str(local_stack.port))
+    # Then it says so, without a stack trace
+    assert result.returncode == 2
+    assert "already in use" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_invoke_runs_one_function_in_process_and_prints_its_response() -> None:
+    # When `make invoke` falls back to the in-process invoke (no Docker)
+    result = run_cli("invoke", "CatalogFunction", "events/catalog_list_products.json")
+    # Then stdout is the function's response alone
+    assert result.returncode == 0, result.stderr[-2000:]
+    response = json.loads(result.stdout)
+    assert response["statusCode"] == 200
+    assert {p["sku"] for p in json.loads(response["body"])["items"]} >= {"coins-500", "premium-monthly"}
+
+
+def test_a_chunked_body_reaches_the_handler_whole(local_stack: RunningStack) -> None:
+    # Given an order body sent with Transfer-Encoding: chunked
+    chunks = iter([b'{"items": [{"sku": "coins-500", ', b'"quantity": 2}]}'])
+    # When it is posted
+    response = requests.post(f"{local_stack.url}/orders", data=chunks, headers=auth("u-chunked"), timeout=10)
+    # Then the handler saw the whole body
+    assert response.status_code == 201, response.text
+    assert response.json()["total"] == 2 * 499
