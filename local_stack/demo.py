@@ -81,6 +81,13 @@ def needs_login(demo: Demo) -> str:
     return "without a token, GET /orders → 401 UNAUTHORIZED"
 
 
+def preferences(demo: Demo) -> str:
+    prefs = {"channels": ["email"], "locale": "en", "email": f"{demo.user('client')}@example.com"}
+    saved = demo.call("PUT", "/me/preferences", as_user="client", json=prefs)
+    demo.check(saved["channels"] == ["email"], f"preferences not saved: {saved}")
+    return f"client asks for e-mail notifications at {prefs['email']}"
+
+
 def order(demo: Demo) -> str:
     physical, virtual = demo.state["physical"], demo.state["virtual"]
     body = {
@@ -131,10 +138,58 @@ def cancel(demo: Demo) -> str:
     return f"client cancels a second order {created['order_id']} → CANCELLED; cancelling again → 409"
 
 
+def wait_for(demo: Demo, what: str, probe: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Poll ``probe`` until it returns something truthy: asynchronous steps (webhooks, streams)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise DemoFailure(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def pay(demo: Demo) -> str:
+    order = demo.state["order"]
+    order_id = order["order_id"]
+    intent = demo.call(
+        "POST", f"/orders/{order_id}/payments", as_user="client", json={"provider": "stripe"}, expect=201
+    )
+    demo.check(intent["amount"] == order["total"], f"payment of {intent['amount']} for an order of {order['total']}")
+    # As the app's Stripe SDK: confirm the PaymentIntent at the (fake) provider with a test card.
+    stripe = demo.call("GET", "/_local/providers")["stripe"]
+    confirm = demo.http.post(
+        f"{stripe['api_base']}/v1/payment_intents/{intent['payment_reference']}/confirm",
+        data={"payment_method": "pm_card_visa"},
+        headers={"Authorization": f"Bearer {stripe['api_key']}"},
+        timeout=30,
+    )
+    demo.check(confirm.status_code == 200, f"the provider refused the payment: {confirm.text[:200]}")
+    # The provider then posts a signed payment_intent.succeeded webhook to /webhooks/stripe.
+    paid = wait_for(
+        demo,
+        "the order to be paid",
+        lambda: (o := demo.call("GET", f"/orders/{order_id}", as_user="client"))["status"] != "PENDING_PAYMENT" and o,
+    )
+    demo.check(paid["status"] in ("PAID", "PENDING_SHIPMENT", "COMPLETED"), f"after paying: {paid['status']}")
+    ledger = demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"]
+    demo.check(any(e["outcome"] == "PAID" for e in ledger), f"no PAID entry in the payment ledger: {ledger}")
+    demo.state["order"] = paid
+    return (
+        f"client pays {intent['amount']} {intent['currency']} with Stripe ({intent['payment_reference']}); "
+        f"the signed webhook marks the order {paid['status']}; ledger: {len(ledger)} entry"
+    )
+
+
 def notifications(demo: Demo) -> str:
     order_id = demo.state["order"]["order_id"]
-    items = demo.call("GET", f"/_local/notifications?order_id={order_id}")["items"]
-    return f"{len(items)} notification(s) recorded for {order_id} (/_local/notifications)"
+    items = wait_for(
+        demo,
+        "the purchase-confirmed notification",
+        lambda: demo.call("GET", f"/_local/notifications?order_id={order_id}")["items"],
+    )
+    sent = ", ".join(sorted({f"{i['event']} by {i['channel']}" for i in items}))
+    return f"{len(items)} notification(s) to the client for {order_id}: {sent}"
 
 
 def bus_events(demo: Demo) -> str:
@@ -145,10 +200,12 @@ def bus_events(demo: Demo) -> str:
 STEPS: list[tuple[str, Step]] = [
     ("browse", browse),
     ("login", needs_login),
+    ("settings", preferences),
     ("order", order),
     ("my orders", my_orders),
     ("timeline", timeline),
     ("cancel", cancel),
+    ("pay", pay),
     ("notify", notifications),
     ("events", bus_events),
 ]

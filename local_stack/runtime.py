@@ -85,6 +85,11 @@ class LambdaRuntime:
             handler = spec.load_handler()
             return handler(event, LambdaContext(function_name=logical_id))
 
+    def activate(self, logical_id: str) -> None:
+        """Switch this process to the function's environment, e.g. to call its logic directly in a test."""
+        with self._lock:
+            self._enter(logical_id)
+
     def _enter(self, logical_id: str) -> None:
         if self._current == logical_id:
             return
@@ -97,4 +102,15 @@ class LambdaRuntime:
         for name in previous.keys() - environment.keys():
             os.environ.pop(name, None)
         cache.reset()
+        self._rename_service(environment.get("POWERTOOLS_SERVICE_NAME"))
         self._current = logical_id
+
+    @staticmethod
+    def _rename_service(service: str | None) -> None:
+        """Logger and Metrics read their service name once; in Lambda each function has its own process."""
+        if not service or "orders.observability" not in sys.modules:
+            return
+        from orders.observability import logger, metrics
+
+        logger.append_keys(service=service)
+        metrics.service = service

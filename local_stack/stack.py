@@ -138,6 +138,7 @@ class LocalStack:
         self.stripe_server = FakeStripeServer(self.stripe, self.host, self._stripe_port)
         self._start_moto()
         self.created = create_resources(_session(), self.moto_endpoint, self.template)
+        self.created.refs.update(self.parameter_overrides())
         if self._seed and "CatalogTable" in self.created.tables:
             products = load_seed()
             seed_catalog(self.client("dynamodb"), self.created.tables["CatalogTable"], products)
@@ -148,7 +149,11 @@ class LocalStack:
         if self.api is not None:
             self.api.configure(
                 self.runtime.specs.values(),
-                {"/_local/notifications": self._notifications, "/_local/events": self._events},
+                {
+                    "/_local/notifications": self._notifications,
+                    "/_local/events": self._events,
+                    "/_local/providers": self._providers,
+                },
             )
             self.stripe.webhook_url = f"{self.api.url}/webhooks/stripe"
         self.stripe_server.start()
@@ -165,10 +170,19 @@ class LocalStack:
             "MOTO_PORT": str(self._moto_port),
             "POWERTOOLS_TRACE_DISABLED": "1",
             "POWERTOOLS_METRICS_NAMESPACE": "OrderManagement",
-            # LOCAL ONLY, NOT SECRETS: the fake payment provider's fixed test key and signing secret.
-            "STRIPE_API_KEY": LOCAL_API_KEY,
-            "STRIPE_WEBHOOK_SECRET": LOCAL_WEBHOOK_SECRET,
-            "STRIPE_API_BASE": self.stripe_server.url,
+        }
+
+    def parameter_overrides(self) -> dict[str, str]:
+        """The template parameters of the local deployment (as `sam deploy --parameter-overrides`).
+
+        LOCAL ONLY, NOT SECRETS: the fake payment provider's fixed test key and signing secret.
+        """
+        assert self.stripe_server is not None
+        return {
+            "Stage": "local",
+            "StripeApiKey": LOCAL_API_KEY,
+            "StripeWebhookSecret": LOCAL_WEBHOOK_SECRET,
+            "StripeApiBase": self.stripe_server.url,
         }
 
     def stop(self) -> None:
@@ -292,6 +306,11 @@ class LocalStack:
             self.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(info, default=str))
 
     # --- local-only inspection routes --------------------------------------------------------
+    def _providers(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
+        """Where the fake payment providers listen, for clients playing the app's payment SDK."""
+        assert self.stripe_server is not None
+        return 200, {"stripe": {"api_base": self.stripe_server.url, "api_key": LOCAL_API_KEY, "local_only": True}}
+
     def _notifications(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
         assert self.created is not None
         table = self.created.tables.get("OrdersTable")

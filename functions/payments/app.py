@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
@@ -18,13 +17,12 @@ router = Router()
 OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.post("/orders/<order_id>/payments", summary="Start paying an order", tags=["payments"])
+@router.post("/orders/<order_id>/payments", summary="Start paying an order", tags=["payments"], status_code=201)
 def start_payment(
     order_id: OrderId, caller: CurrentCaller, body: StartPaymentRequest | None = None
-) -> Response[PaymentInstructions]:
+) -> PaymentInstructions:
     provider = (body or StartPaymentRequest()).provider
-    instructions = payments.start_payment(order_id, user_id=caller.user_id, provider=provider)
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=instructions)
+    return payments.start_payment(order_id, user_id=caller.user_id, provider=provider)
 
 
 @router.get("/orders/<order_id>/payments", summary="An order's payment ledger", tags=["payments"])

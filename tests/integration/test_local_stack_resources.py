@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 import requests
 
+from local_stack.resources import base_refs
+from local_stack.runtime import LambdaRuntime
 from local_stack.stack import LocalStack
+from local_stack.template import load_template
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stack" / "template.yaml"
 
@@ -147,14 +150,19 @@ def test_a_failing_lambda_task_is_caught_by_the_state_machine(stack: LocalStack)
 
 
 def test_functions_see_the_local_endpoints_and_local_only_stripe_settings(stack: LocalStack) -> None:
-    # Given any function of the template
+    # Given the stack's local deployment parameters
     assert stack.runtime is not None
     assert stack.stripe_server is not None
-    env = stack.runtime.environment("StepFunction")
-    # Then it talks to moto and to the fake payment provider, with the published local-only values
-    assert env["AWS_ENDPOINT_URL"] == stack.moto_endpoint
+    assert stack.created is not None
+    # Then every function talks to moto
+    assert stack.runtime.environment("StepFunction")["AWS_ENDPOINT_URL"] == stack.moto_endpoint
+    # And the real template's payment functions, resolved with those parameters, use the fake provider
+    # with the published local-only values
+    template = load_template()
+    real = LambdaRuntime(base_refs(template) | stack.parameter_overrides(), template=template)
+    env = real.environment("PaymentsFunction")
     assert env["STRIPE_API_BASE"] == stack.stripe_server.url
-    assert (env["STRIPE_API_KEY"], env["STRIPE_WEBHOOK_SECRET"]) == (
+    assert (env["STRIPE_API_KEY"], real.environment("PaymentWebhookFunction")["STRIPE_WEBHOOK_SECRET"]) == (
         "sk_test_local_only_not_a_secret",
         "whsec_local_only_not_a_secret",
     )

@@ -26,7 +26,7 @@ def place_new(api: Api, user: str = "user-0001") -> dict[str, Any]:
 
 def mark_paid(runtime: Any, order_id: str) -> None:
     """Stand-in for the payment webhook: the same conditional transition it makes."""
-    runtime._enter("OrderQueryFunction")
+    runtime.activate("OrderQueryFunction")
     transitions.change(orders_repository(), order_id, Action.PAYMENT_SUCCEEDED, actor="test:payment")
 
 

@@ -161,10 +161,10 @@ class StripePayments:
                 options={"idempotency_key": idempotency_key},
             )
         )
-        return _payment(intent)
+        return _payment(intent.to_dict())
 
     def get_payment(self, reference: str) -> CreatedPayment:
-        return _payment(self._call(lambda: self.client.v1.payment_intents.retrieve(reference)))
+        return _payment(self._call(lambda: self.client.v1.payment_intents.retrieve(reference)).to_dict())
 
     def refund(
         self,
@@ -180,13 +180,13 @@ class StripePayments:
                 params={"payment_intent": payment_reference, "amount": amount, "metadata": dict(metadata)},
                 options={"idempotency_key": idempotency_key},
             )
-        )
+        ).to_dict()  # SDK objects are not dicts: convert at the boundary
         return CreatedRefund(
             refund_id=str(refund["id"]),
             status=str(refund.get("status", "")),
             amount=int(refund.get("amount", amount)),
             currency=str(refund.get("currency", currency)).upper(),
-            raw=refund.to_dict(),
+            raw=refund,
         )
 
     @staticmethod
@@ -201,7 +201,7 @@ class StripePayments:
             ) from exc
 
 
-def _payment(intent: Any) -> CreatedPayment:
+def _payment(intent: Mapping[str, Any]) -> CreatedPayment:
     return CreatedPayment(
         reference=str(intent["id"]),
         client_secret=intent.get("client_secret"),
