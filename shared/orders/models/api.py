@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from orders.models.catalog import Product, ProductKind, Sku
 from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
-from orders.models.order import Order, OrderStatus, ShippingAddress, TimelineEvent
+from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
 
 MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 999
@@ -76,6 +76,9 @@ class OrderOut(BaseModel):
     shipping_address: ShippingAddress | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    expires_at: UtcDateTime | None = Field(default=None, description="An unpaid order is cancelled after this time.")
+    shipment: Shipment | None = None
+    delivered_at: UtcDateTime | None = None
 
     @classmethod
     def of(cls, order: Order) -> OrderOut:
