@@ -54,3 +54,29 @@ def stock_of(ddb: Any, sku: str) -> int | None:
 
 def order_items(ddb: Any) -> list[dict[str, Any]]:
     return sorted(ddb.scan(TableName="OrdersTable")["Items"], key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+def order_item(ddb: Any, order_id: str) -> dict[str, Any]:
+    return ddb.get_item(TableName="OrdersTable", Key={"PK": {"S": f"ORDER#{order_id}"}, "SK": {"S": "#ORDER"}})[  # type: ignore[no-any-return]
+        "Item"
+    ]
+
+
+def stream_event(
+    new_image: dict[str, Any], old_image: dict[str, Any] | None = None, sequence: int = 1
+) -> dict[str, Any]:
+    """events/fulfilment_paid_order.json carrying these DynamoDB images, as Lambda delivers a stream record."""
+    from tests.conftest import load_event
+
+    event = load_event("fulfilment_paid_order")
+    record = event["Records"][0]
+    record["dynamodb"]["Keys"] = {"PK": new_image["PK"], "SK": new_image["SK"]}
+    record["dynamodb"]["NewImage"] = new_image
+    if old_image is None:
+        record["eventName"] = "INSERT"
+        record["dynamodb"].pop("OldImage", None)
+    else:
+        record["dynamodb"]["OldImage"] = old_image
+    record["dynamodb"]["SequenceNumber"] = f"{sequence:021d}"
+    record["eventID"] = f"evt-{sequence}"
+    return event

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from orders.cache import per_environment
 from orders.config import get_config
+from orders.dal.aftersales import AfterSalesRepository
 from orders.dal.catalog import CatalogRepository
+from orders.dal.entitlements import EntitlementsRepository
 from orders.dal.orders import OrdersRepository
 
 
@@ -16,3 +18,13 @@ def orders_repository() -> OrdersRepository:
 @per_environment
 def catalog_repository() -> CatalogRepository:
     return CatalogRepository(get_config().table("catalog_table"))
+
+
+@per_environment
+def entitlements_repository() -> EntitlementsRepository:
+    return EntitlementsRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def aftersales_repository() -> AfterSalesRepository:
+    return AfterSalesRepository(get_config().table("orders_table"))
