@@ -71,7 +71,7 @@ def auto_complete(now: datetime | None = None) -> JobResult:
 
 
 def ticket_breaches(now: datetime | None = None) -> JobResult:
-    flagged = aftersales.flag_breaches(now)
+    flagged = aftersales.flag_breaches(now or utcnow())
     return JobResult(job=TICKET_BREACHES, found=flagged, changed=flagged)
 
 
