@@ -20,6 +20,7 @@ from local_stack.template import function_specs, load_template  # noqa: E402
 
 USER = "user-0001"
 ORDER = "ord_0123456789abcdef0123456789abcdef"
+TICKET = f"tkt-{ORDER}-0a1b2c3d4e5f"
 
 # Per route: a sample request a client would send.
 SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
@@ -97,6 +98,53 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
             },
             "subscription": "projects/example/subscriptions/play-rtdn",
         },
+    },
+    # fulfilment and after-sales
+    ("POST", "/orders/{order_id}/shipments"): {
+        "name": "shipping_ship",
+        "path_params": {"order_id": ORDER},
+        "body": {"carrier": "DHL", "tracking_number": "JD014600006281230704"},
+    },
+    ("POST", "/orders/{order_id}/delivery"): {"name": "shipping_deliver", "path_params": {"order_id": ORDER}},
+    ("POST", "/orders/{order_id}/confirm-receipt"): {
+        "name": "shipping_confirm_receipt",
+        "path_params": {"order_id": ORDER},
+    },
+    ("GET", "/me/entitlements"): {"name": "entitlements_list"},
+    ("POST", "/orders/{order_id}/feedback"): {
+        "name": "after_sales_feedback",
+        "path_params": {"order_id": ORDER},
+        "body": {"rating": 5, "comment": "Arrived quickly, great mug."},
+    },
+    ("POST", "/orders/{order_id}/tickets"): {
+        "name": "after_sales_open_ticket",
+        "path_params": {"order_id": ORDER},
+        "body": {"category": "delivery", "message": "The parcel has not arrived yet."},
+    },
+    ("GET", "/tickets"): {"name": "after_sales_ticket_queue", "query": {"status": "OPEN", "limit": "20"}},
+    ("GET", "/tickets/{ticket_id}"): {"name": "after_sales_get_ticket", "path_params": {"ticket_id": TICKET}},
+    ("POST", "/tickets/{ticket_id}/replies"): {
+        "name": "after_sales_reply",
+        "path_params": {"ticket_id": TICKET},
+        "body": {"message": "Thanks, we are checking with the carrier."},
+    },
+    ("POST", "/tickets/{ticket_id}/resolve"): {"name": "after_sales_resolve", "path_params": {"ticket_id": TICKET}},
+    ("POST", "/products"): {
+        "name": "catalog_admin_create_product",
+        "body": {
+            "sku": "poster-a2",
+            "name": "Poster (A2)",
+            "description": "Matte print.",
+            "kind": "physical",
+            "price": 1500,
+            "currency": "USD",
+            "stock": 100,
+        },
+    },
+    ("PATCH", "/products/{sku}"): {
+        "name": "catalog_admin_update_product",
+        "path_params": {"sku": "mug-classic"},
+        "body": {"price": 1300, "stock": 40},
     },
 }
 

@@ -65,6 +65,12 @@ class Config(BaseModel):
     )
     # Play Developer API (purchase look-ups: order id, price); the local stack/tests point it at a fake.
     google_play_api_base: str = Field(default="https://androidpublisher.googleapis.com", alias="GOOGLE_PLAY_API_BASE")
+    # Fulfilment and after-sales.
+    unpaid_order_ttl_minutes: int = Field(default=30, ge=1, alias="UNPAID_ORDER_TTL_MINUTES")
+    auto_complete_days: int = Field(default=7, ge=0, alias="AUTO_COMPLETE_DAYS")
+    ticket_response_hours: int = Field(default=24, ge=1, alias="TICKET_RESPONSE_HOURS")
+    # Upper bound of items one scheduled run handles (the next run takes the rest).
+    scheduler_batch_limit: int = Field(default=500, ge=1, alias="SCHEDULER_BATCH_LIMIT")
 
     def table(self, name: str) -> str:
         """The table name in setting ``name``; a clear error where the template did not wire it."""

@@ -142,6 +142,8 @@ class InvalidTransition(Conflict):
 class ConcurrentModification(Conflict):
     code = "CONCURRENT_MODIFICATION"
     default_message = "The order was changed by another request; read it again and retry."
+    # Indexes of the transaction items whose condition failed, when the DAL knows them (never sent to clients).
+    failed_items: tuple[int, ...] = ()
 
 
 class IdempotencyKeyReused(Conflict):
@@ -195,3 +197,39 @@ class DuplicateEvent(Conflict):
 
     code = "DUPLICATE_EVENT"
     default_message = "This provider event was already processed."
+
+
+# --- fulfilment, inventory and after-sales --------------------------------------------------
+class OutOfStock(Conflict):
+    code = "OUT_OF_STOCK"
+    default_message = "Not enough stock left for a product of this order."
+
+
+class ProductExists(Conflict):
+    code = "PRODUCT_EXISTS"
+    default_message = "A product with this sku already exists."
+
+
+class InvalidProduct(InvalidRequest):
+    code = "INVALID_PRODUCT"
+    default_message = "The product's fields do not fit its kind."
+
+
+class FeedbackNotAllowed(Conflict):
+    code = "FEEDBACK_NOT_ALLOWED"
+    default_message = "Feedback can be left once the order has been delivered."
+
+
+class FeedbackExists(Conflict):
+    code = "FEEDBACK_EXISTS"
+    default_message = "Feedback for this order was already given."
+
+
+class TicketNotFound(NotFound):
+    code = "TICKET_NOT_FOUND"
+    default_message = "Ticket not found."
+
+
+class TicketResolved(Conflict):
+    code = "TICKET_RESOLVED"
+    default_message = "The ticket is resolved; open a new one."

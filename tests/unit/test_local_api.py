@@ -62,7 +62,7 @@ def test_every_api_event_of_the_template_is_a_route() -> None:
     # Then each is a route of the local API, on its function
     routes = routes_of(SPECS.values())
     assert {(r.method, r.resource) for r in routes} == expected
-    assert {r.function for r in routes if r.resource == "/products"} == {"CatalogFunction"}
+    assert {r.function for r in routes if (r.method, r.resource) == ("GET", "/products")} == {"CatalogFunction"}
 
 
 def test_literal_segments_win_over_parameters() -> None:

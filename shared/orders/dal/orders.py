@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from orders.dal import cursor, keys
 from orders.dal.dynamo import Repository, cancellation_codes, from_item, to_item
+from orders.dal.queues import query_queue
 from orders.errors import ConcurrentModification
 from orders.models.common import format_ts
 from orders.models.order import Order, OrderStatus, TimelineEvent
@@ -30,8 +31,26 @@ class OrderPage:
     items_read: int  # DynamoDB's ScannedCount: what the page cost, whatever the table holds
 
 
+# Statuses in which an order waits for a scheduled job, and the time it waits for (see keys).
+UNPAID_QUEUES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED)
+
+
+def _queue_keys(data: dict[str, Any], order: Order) -> dict[str, Any]:
+    due: str | None = None
+    if order.status in UNPAID_QUEUES:
+        due = data.get("expires_at")
+    elif order.status is OrderStatus.DELIVERED:
+        due = data.get("delivered_at")
+    if due is None:
+        return {}
+    return {
+        keys.QUEUE_PK: keys.queue_pk("ORDER", order.status.value),
+        keys.QUEUE_SK: keys.queue_sk(due, order.order_id),
+    }
+
+
 def order_record(order: Order) -> dict[str, Any]:
-    """The DynamoDB item of an order, with its index keys."""
+    """The DynamoDB item of an order, with its index keys (GSI3 only while a job waits on it)."""
     data = order.model_dump(mode="json")
     created = keys.created_sk(data["created_at"], order.order_id)
     return to_item(
@@ -43,6 +62,7 @@ def order_record(order: Order) -> dict[str, Any]:
             keys.USER_INDEX + "SK": created,
             keys.USER_STATUS_INDEX + "PK": keys.user_status_pk(order.user_id, order.status.value),
             keys.USER_STATUS_INDEX + "SK": created,
+            **_queue_keys(data, order),
             **data,
         }
     )
@@ -62,7 +82,11 @@ def _event_item(order_id: str, event: TimelineEvent) -> dict[str, Any]:
 
 class OrdersRepository(Repository):
     # --- writes ------------------------------------------------------------------------------
-    def create(self, order: Order, event: TimelineEvent) -> None:
+    def create(self, order: Order, event: TimelineEvent, extra: list[TransactWriteItemTypeDef] | None = None) -> None:
+        """Write a new order and its first event; ``extra`` items (e.g. stock reservations) join the transaction.
+
+        Raises ConcurrentModification whose ``failed_items`` index the refused items (the order is item 0).
+        """
         self._transact(
             [
                 {
@@ -73,6 +97,7 @@ class OrdersRepository(Repository):
                     }
                 },
                 self._put_event(order.order_id, event),
+                *(extra or []),
             ]
         )
 
@@ -118,13 +143,25 @@ class OrdersRepository(Repository):
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException" and (
-                "ConditionalCheckFailed" in cancellation_codes(exc)
-            ):
-                raise ConcurrentModification() from exc
+            codes = cancellation_codes(exc)
+            if exc.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in codes:
+                failed = tuple(index for index, code in enumerate(codes) if code == "ConditionalCheckFailed")
+                conflict = ConcurrentModification()
+                conflict.failed_items = failed
+                raise conflict from exc
             raise
 
     # --- reads -------------------------------------------------------------------------------
+    def due_orders(self, status: OrderStatus, until: datetime, limit: int) -> list[str]:
+        """Ids of orders waiting in ``status`` whose due time is at or before ``until``, oldest first.
+
+        A key-condition Query on the sparse GSI3 work queue (see keys), never a scan.
+        """
+        return [
+            str(item["order_id"]["S"])
+            for item in query_queue(self.client, self._table, keys.queue_pk("ORDER", status.value), until, limit)
+        ]
+
     def get(self, order_id: str) -> Order | None:
         response = self.client.get_item(
             TableName=self._table,

@@ -23,16 +23,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from orders.dal import keys
-from orders.dal.dynamo import dynamodb_client, from_item, to_item
+from orders.dal.dynamo import Repository, from_item, to_item
 from orders.models.common import format_ts
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 SENDING = "SENDING"
 SENT = "SENT"
@@ -47,15 +44,7 @@ class Claim:
     taken_over: bool = False
 
 
-class OutboxRepository:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
-
+class OutboxRepository(Repository):
     def claim(self, order_id: str, sk: str, item_type: str, attributes: dict[str, Any], at: datetime) -> Claim | None:
         """Claim a delivery; ``None`` when it was already done (SENT or FAILED)."""
         pk = keys.order_pk(order_id)

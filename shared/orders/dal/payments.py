@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from orders.dal import keys
-from orders.dal.dynamo import dynamodb_client, from_item, to_item
+from orders.dal.dynamo import Repository, from_item, to_item
 from orders.errors import DuplicateEvent
 from orders.models.common import format_ts
 from orders.models.order import Order
 from orders.models.payment import LedgerEntry
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
@@ -40,15 +39,7 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"PK": {"S": pk}, "SK": {"S": sk}}
 
 
-class PaymentsRepository:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
-
+class PaymentsRepository(Repository):
     # --- reads -------------------------------------------------------------------------------
     def snapshot(self, order_id: str, provider: str, event_id: str, refund_ids: list[str]) -> PaymentSnapshot:
         """The order, this event's ledger entry and the given provider refunds: one BatchGetItem."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from orders.cache import per_environment
 from orders.config import get_config
+from orders.dal.aftersales import AfterSalesRepository
 from orders.dal.catalog import CatalogRepository
+from orders.dal.entitlements import EntitlementsRepository
 from orders.dal.orders import OrdersRepository
 from orders.dal.outbox import OutboxRepository
 from orders.dal.payments import PaymentsRepository
@@ -34,3 +36,12 @@ def outbox_repository() -> OutboxRepository:
 @per_environment
 def payments_repository() -> PaymentsRepository:
     return PaymentsRepository(get_config().table("orders_table"))
+
+
+def entitlements_repository() -> EntitlementsRepository:
+    return EntitlementsRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def aftersales_repository() -> AfterSalesRepository:
+    return AfterSalesRepository(get_config().table("orders_table"))

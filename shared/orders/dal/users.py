@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orders.dal import keys
-from orders.dal.dynamo import dynamodb_client, from_item, to_item
+from orders.dal.dynamo import Repository, from_item, to_item
 from orders.models.common import format_ts
 from orders.models.notification import Device, Preferences
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
-
-class UsersRepository:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
-
+class UsersRepository(Repository):
     def contact(self, user_id: str) -> tuple[Preferences | None, list[Device]]:
         """Preferences and devices of a user, in one Query of their partition."""
         preferences: Preferences | None = None

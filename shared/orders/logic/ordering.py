@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -13,7 +13,7 @@ from orders.cache import per_environment
 from orders.config import get_config
 from orders.dal.orders import OrderPage
 from orders.dal.repos import catalog_repository, orders_repository
-from orders.logic import transitions
+from orders.logic import inventory, transitions
 from orders.logic.pricing import price_order
 from orders.models.api import CreateOrderRequest
 from orders.models.common import utcnow
@@ -93,6 +93,7 @@ def _place(*, command: PlaceOrder) -> Order:
     products = catalog_repository().get_many(line.sku for line in request.items)
     priced = price_order(request.items, products, request.shipping_address, settings.shipping_fees)
     now = utcnow()
+    reserved = inventory.to_reserve(priced.lines, products)
     order = Order(
         order_id=f"ord_{uuid.uuid4().hex}",
         user_id=command.user_id,
@@ -105,6 +106,8 @@ def _place(*, command: PlaceOrder) -> Order:
         shipping_address=priced.shipping_address,
         created_at=now,
         updated_at=now,
+        expires_at=now + timedelta(minutes=settings.unpaid_order_ttl_minutes),
+        reserved=reserved,
     )
     created = TimelineEvent(
         at=now,
@@ -114,7 +117,16 @@ def _place(*, command: PlaceOrder) -> Order:
         version=order.version,
         details={"total": order.total, "currency": order.currency},
     )
-    orders_repository().create(order, created)
+    try:
+        # The order, its first event and every stock reservation: all or nothing.
+        orders_repository().create(order, created, inventory.reservation_items(reserved))
+    except errors.ConcurrentModification as exc:
+        skus = list(reserved)
+        short = [skus[index - 2] for index in exc.failed_items if index >= 2]
+        if not short:
+            raise
+        metrics.add_metric(name="OutOfStock", unit="Count", value=1)
+        raise errors.OutOfStock(f"Not enough stock left for {', '.join(short)}.", skus=short) from exc
     logger.append_keys(order_id=order.order_id)
     logger.info("order created", total=order.total, currency=order.currency, lines=len(order.items))
     metrics.add_metric(name="OrdersCreated", unit="Count", value=1)
@@ -161,7 +173,12 @@ def list_orders(
 
 def cancel_order(order_id: str, *, user_id: str) -> Order:
     order = transitions.change(
-        orders_repository(), order_id, lifecycle.Action.CANCEL, actor=f"user:{user_id}", owner=user_id
+        orders_repository(),
+        order_id,
+        lifecycle.Action.CANCEL,
+        actor=f"user:{user_id}",
+        owner=user_id,
+        extra=inventory.release_items,
     )
     metrics.add_metric(name="OrdersCancelled", unit="Count", value=1)
     return order

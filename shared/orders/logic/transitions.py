@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from orders import lifecycle
 from orders.dal.orders import OrdersRepository
 from orders.errors import ConcurrentModification, OrderNotFound
 from orders.models.common import utcnow
 from orders.models.order import Order, TimelineEvent
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    ExtraItems = Callable[[Order, Order], list[TransactWriteItemTypeDef]]
 
 _ATTEMPTS = 3
 
@@ -64,20 +70,24 @@ def change(
     actor: str,
     owner: str | None = None,
     details: dict[str, Any] | None = None,
+    updates: Mapping[str, Any] | None = None,
+    extra: ExtraItems | None = None,
 ) -> Order:
     """Apply ``action`` to the order as stored now.
 
     A concurrent writer makes the conditional write fail; the order is then read again and the
     action re-decided against its new status, so a race ends in either a legal change or a 409.
     ``owner`` restricts the change to that user's order (anyone else's reads as not found).
+    ``updates`` are other fields the change sets; ``extra(before, after)`` gives more items for the
+    same transaction (stock releases, entitlement grants): they land exactly when the change does.
     """
     for attempt in range(_ATTEMPTS):
         order = repo.get(order_id)
         if order is None or (owner is not None and order.user_id != owner):
             raise OrderNotFound(order_id=order_id)
-        after, event = plan(order, action, actor=actor, details=details)
+        after, event = plan(order, action, actor=actor, details=details, **dict(updates or {}))
         try:
-            repo.save_change(order, after, event)
+            repo.save_change(order, after, event, extra(order, after) if extra else None)
         except ConcurrentModification:
             if attempt == _ATTEMPTS - 1:
                 raise

@@ -6,6 +6,7 @@ from orders.models.order import (
     Order,
     OrderLine,
     OrderStatus,
+    Shipment,
     ShippingAddress,
     TimelineEvent,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "OrderStatus",
     "Product",
     "ProductKind",
+    "Shipment",
     "ShippingAddress",
     "TimelineEvent",
     "UtcDateTime",

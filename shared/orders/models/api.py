@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from orders.models.catalog import Product, ProductKind, Sku
 from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
-from orders.models.order import Order, OrderStatus, ShippingAddress, TimelineEvent
+from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
 from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
 
 MAX_ORDER_LINES = 50
@@ -77,6 +77,9 @@ class OrderOut(BaseModel):
     shipping_address: ShippingAddress | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    expires_at: UtcDateTime | None = Field(default=None, description="An unpaid order is cancelled after this time.")
+    shipment: Shipment | None = None
+    delivered_at: UtcDateTime | None = None
 
     @classmethod
     def of(cls, order: Order) -> OrderOut:
@@ -140,3 +143,124 @@ class LedgerEntryOut(BaseModel):
 
 class PaymentList(BaseModel):
     items: list[LedgerEntryOut]
+
+
+# --- fulfilment and after-sales -------------------------------------------------------------
+ShortText = Annotated[str, Field(min_length=1, max_length=100)]
+Message = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class ShipmentRequest(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    carrier: ShortText
+    tracking_number: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 ._/-]+$")]
+
+
+class EntitlementOut(BaseModel):
+    """What the user holds of one sku, over every order that granted it."""
+
+    sku: str
+    name: str
+    kind: ProductKind
+    quantity: int = Field(description="Units granted and not revoked (for subscriptions: periods bought).")
+    expires_at: UtcDateTime | None = Field(default=None, description="Subscriptions: end of the last period.")
+    active: bool
+    orders: list[str]
+
+
+class EntitlementList(BaseModel):
+    items: list[EntitlementOut]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    rating: Annotated[StrictInt, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class FeedbackOut(BaseModel):
+    order_id: str
+    rating: int
+    comment: str
+    created_at: UtcDateTime
+
+
+class TicketRequest(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    category: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z_-]*$", examples=["delivery"])]
+    message: Message
+
+
+class ReplyRequest(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    message: Message
+
+
+class TicketMessageOut(BaseModel):
+    at: UtcDateTime
+    author: str
+    message: str
+
+
+class TicketOut(BaseModel):
+    ticket_id: str
+    order_id: str
+    user_id: str
+    category: str
+    status: str
+    messages: list[TicketMessageOut]
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    due_at: UtcDateTime | None = None
+    breached_at: UtcDateTime | None = None
+    first_response_at: UtcDateTime | None = None
+    resolved_at: UtcDateTime | None = None
+
+
+class TicketList(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class ProductCreate(BaseModel):
+    """A new product (ops). Stock applies to physical goods only; None means unlimited."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sku: Sku
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=2000)] = ""
+    kind: ProductKind
+    price: MinorUnits
+    currency: CurrencyCode
+    active: bool = True
+    stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
+    subscription_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
+
+
+class ProductUpdate(BaseModel):
+    """The fields to change (ops); others stay. ``"stock": null`` makes a physical product unlimited."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    description: Annotated[str, Field(max_length=2000)] | None = None
+    kind: ProductKind | None = None
+    price: MinorUnits | None = None
+    currency: CurrencyCode | None = None
+    active: bool | None = None
+    stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
+    subscription_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
+
+
+class ProductAdminOut(ProductOut):
+    stock: int | None
+    subscription_days: int
+
+    @classmethod
+    def of(cls, product: Product) -> ProductAdminOut:
+        return cls.model_validate(product.model_dump())

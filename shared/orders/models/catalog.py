@@ -28,6 +28,10 @@ class Product(BaseModel):
     price: MinorUnits
     currency: CurrencyCode
     active: bool = True
+    # Units on hand for physical goods; None = unlimited (virtual goods, subscriptions).
+    stock: Annotated[int, Field(ge=0)] | None = None
+    # How long one unit of a subscription lasts.
+    subscription_days: Annotated[int, Field(ge=1, le=3660)] = 30
 
     @property
     def unit_price(self) -> Money:

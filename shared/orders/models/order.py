@@ -39,6 +39,16 @@ class ShippingAddress(BaseModel):
     phone: Annotated[str, Field(max_length=32)] | None = None
 
 
+class Shipment(BaseModel):
+    """Who carries a physical order and how to track it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    carrier: str
+    tracking_number: str
+    shipped_at: UtcDateTime
+
+
 class OrderLine(BaseModel):
     """One priced line. Name and price are copied from the catalog when the order is placed."""
 
@@ -74,6 +84,12 @@ class Order(BaseModel):
     subscription_expires_at: UtcDateTime | None = None
     # Optimistic-concurrency counter: every change writes version + 1 on condition version.
     version: Annotated[int, Field(ge=1)] = 1
+    # An unpaid order is cancelled (and its stock released) after this time.
+    expires_at: UtcDateTime | None = None
+    # Stock reserved at creation, by sku (released on cancel / expiry). Internal, not in OrderOut.
+    reserved: dict[str, int] = Field(default_factory=dict)
+    shipment: Shipment | None = None
+    delivered_at: UtcDateTime | None = None
 
     @property
     def has_physical_goods(self) -> bool:

@@ -1,0 +1,171 @@
+"""After payment: grant what was bought, hand physical goods to the warehouse, revoke on refund.
+
+Rules
+- A PAID order with no physical lines: every line is granted and the order moves to COMPLETED (GRANT).
+- A PAID order with physical lines: its virtual / subscription lines (if any) are granted now and the
+  order moves to PENDING_SHIPMENT (START_FULFILMENT); the warehouse learns of it from the stream.
+- Grants are written in the same transaction as the status change, each on condition that its
+  (order, sku) record is new: a redelivered stream record finds the order moved on and does nothing.
+- Subscriptions: a grant covers ``quantity * subscription_days`` and starts when the user's current
+  period of that sku ends (or now), so renewals stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from orders import errors, lifecycle
+from orders.dal.entitlements import latest_expiry
+from orders.dal.repos import catalog_repository, entitlements_repository, orders_repository
+from orders.logic import transitions
+from orders.models.aftersales import Entitlement
+from orders.models.api import EntitlementOut
+from orders.models.catalog import ProductKind
+from orders.models.common import utcnow
+from orders.models.order import Order, OrderStatus
+from orders.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+ACTOR = "system:fulfilment"
+
+
+def plan_grants(order: Order, now: datetime) -> list[Entitlement]:
+    """The entitlements the order's virtual and subscription lines give its owner."""
+    lines = [line for line in order.items if line.kind is not ProductKind.PHYSICAL]
+    if not lines:
+        return []
+    held = entitlements_repository().list_for_user(order.user_id)
+    products = catalog_repository().get_many(line.sku for line in lines if line.kind is ProductKind.SUBSCRIPTION)
+    grants = []
+    for line in lines:
+        starts = expires = None
+        if line.kind is ProductKind.SUBSCRIPTION:
+            days = products[line.sku].subscription_days if line.sku in products else 30
+            starts = max(now, latest_expiry(held, line.sku, now) or now)
+            expires = starts + timedelta(days=days * line.quantity)
+        grants.append(
+            Entitlement(
+                user_id=order.user_id,
+                order_id=order.order_id,
+                sku=line.sku,
+                name=line.name,
+                kind=line.kind,
+                quantity=line.quantity,
+                granted_at=now,
+                starts_at=starts,
+                expires_at=expires,
+            )
+        )
+    return grants
+
+
+def on_paid(order_id: str) -> Order | None:
+    """Move a PAID order on (grant and/or start fulfilment). None when there is nothing to do.
+
+    Idempotent: an order that is no longer PAID (a redelivery, a refund that came first) is left alone.
+    """
+    repo = orders_repository()
+    order = repo.get(order_id)
+    if order is None or order.status is not OrderStatus.PAID:
+        logger.info("nothing to fulfil", order_id=order_id, status=order.status.value if order else None)
+        return None
+    action = lifecycle.Action.START_FULFILMENT if order.has_physical_goods else lifecycle.Action.GRANT
+    now = utcnow()
+    granted: list[Entitlement] = []
+
+    def grant_items(before: Order, after: Order) -> list[TransactWriteItemTypeDef]:
+        granted[:] = plan_grants(before, now)
+        return [entitlements_repository().grant_item(e) for e in granted]
+
+    try:
+        after = transitions.change(
+            repo,
+            order_id,
+            action,
+            actor=ACTOR,
+            details={
+                "granted": [
+                    {"sku": line.sku, "quantity": line.quantity}
+                    for line in order.items
+                    if line.kind is not ProductKind.PHYSICAL
+                ]
+            },
+            extra=grant_items,
+        )
+    except errors.InvalidTransition:
+        logger.info("order already moved on", order_id=order_id)
+        return None
+    if granted:
+        metrics.add_metric(name="EntitlementsGranted", unit="Count", value=len(granted))
+    logger.info("order fulfilled", order_id=order_id, action=action.value, granted=len(granted))
+    return after
+
+
+def my_entitlements(user_id: str, now: datetime | None = None) -> list[EntitlementOut]:
+    """What the user holds, one entry per sku (grants of several orders summed; latest expiry)."""
+    now = now or utcnow()
+    by_sku: dict[str, list[Entitlement]] = {}
+    for entitlement in entitlements_repository().list_for_user(user_id):
+        by_sku.setdefault(entitlement.sku, []).append(entitlement)
+    out = []
+    for sku, grants in sorted(by_sku.items()):
+        live = [g for g in grants if g.active_at(now)]
+        expiries = [g.expires_at for g in live if g.expires_at is not None]
+        out.append(
+            EntitlementOut(
+                sku=sku,
+                name=grants[0].name,
+                kind=grants[0].kind,
+                quantity=sum(g.remaining for g in live),
+                expires_at=max(expiries) if expiries else None,
+                active=bool(live),
+                orders=sorted({g.order_id for g in grants}),
+            )
+        )
+    return out
+
+
+def revoke_entitlements(
+    order_id: str, lines: Mapping[str, int] | None = None, *, actor: str = "system:refund"
+) -> list[Entitlement]:
+    """Take back what an order granted: ``lines`` maps sku → units to revoke (None: everything).
+
+    For the refund workflow. Idempotent per call target: units already revoked are not revoked twice,
+    and asking for more than remains revokes what remains. A subscription loses access at once
+    (its period ends now). Returns the records as they are after the call.
+    """
+    order = orders_repository().get(order_id)
+    if order is None:
+        raise errors.OrderNotFound(order_id=order_id)
+    repo = entitlements_repository()
+    now = utcnow()
+    wanted = dict(lines) if lines is not None else {line.sku: line.quantity for line in order.items}
+    result = []
+    for sku, units in sorted(wanted.items()):
+        for _ in range(3):  # re-read on a concurrent revocation
+            current = repo.get(order.user_id, order_id, sku)
+            if current is None or current.remaining == 0 or units <= 0:
+                break
+            take = min(units, current.remaining)
+            revoked = current.revoked_quantity + take
+            after = current.model_copy(
+                update={
+                    "revoked_quantity": revoked,
+                    "revoked_at": now,
+                    "expires_at": now
+                    if current.kind is ProductKind.SUBSCRIPTION and revoked == current.quantity
+                    else current.expires_at,
+                }
+            )
+            if repo.revoke(current, after):
+                logger.info("entitlement revoked", order_id=order_id, sku=sku, units=take, actor=actor)
+                metrics.add_metric(name="EntitlementsRevoked", unit="Count", value=take)
+                current = after
+                break
+        if current is not None:
+            result.append(current)
+    return result
