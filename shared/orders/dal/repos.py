@@ -6,6 +6,8 @@ from orders.cache import per_environment
 from orders.config import get_config
 from orders.dal.catalog import CatalogRepository
 from orders.dal.orders import OrdersRepository
+from orders.dal.refunds import RefundsRepository
+from orders.dal.workflow import RefundWorkflow
 
 
 @per_environment
@@ -16,3 +18,16 @@ def orders_repository() -> OrdersRepository:
 @per_environment
 def catalog_repository() -> CatalogRepository:
     return CatalogRepository(get_config().table("catalog_table"))
+
+
+@per_environment
+def refunds_repository() -> RefundsRepository:
+    return RefundsRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def refund_workflow() -> RefundWorkflow:
+    arn = get_config().refund_state_machine_arn
+    if not arn:
+        raise RuntimeError("REFUND_STATE_MACHINE_ARN is not set in this function's environment")
+    return RefundWorkflow(arn)

@@ -32,6 +32,22 @@ def plan(
     return after, event
 
 
+def plan_update(
+    order: Order, *, event_type: str, actor: str, details: dict[str, Any] | None = None, **updates: Any
+) -> tuple[Order, TimelineEvent]:
+    """A versioned change that keeps the status (e.g. a partial refund), and its timeline event.
+
+    Written like a transition (``save_change``: conditional on status and version), so it
+    serialises with every other change of the order.
+    """
+    if "status" in updates:
+        raise ValueError("a status change goes through plan() and the lifecycle table")
+    now = utcnow()
+    after = order.model_copy(update={"version": order.version + 1, "updated_at": now, **updates})
+    event = TimelineEvent(at=now, type=event_type, actor=actor, version=after.version, details=details or {})
+    return after, event
+
+
 def change(
     repo: OrdersRepository,
     order_id: str,
