@@ -30,16 +30,18 @@ HANDLER = "import {module}; from orders.dal.dynamo import dynamodb_client; dynam
 
 def environment(code_uri: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHON"))}
-    env.update({
-        # Lambda's layout: the function's code and the layer (/opt/python) on the path.
-        "PYTHONPATH": os.pathsep.join([str(code_uri), str(ROOT / "shared")]),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_METRICS_NAMESPACE": "OrderManagement",
-        "POWERTOOLS_SERVICE_NAME": "bench",
-        "PYTHONDONTWRITEBYTECODE": "",
-    })
+    env.update(
+        {
+            # Lambda's layout: the function's code and the layer (/opt/python) on the path.
+            "PYTHONPATH": os.pathsep.join([str(code_uri), str(ROOT / "shared")]),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "POWERTOOLS_METRICS_NAMESPACE": "OrderManagement",
+            "POWERTOOLS_SERVICE_NAME": "bench",
+            "PYTHONDONTWRITEBYTECODE": "",
+        }
+    )
     return env
 
 
@@ -69,8 +71,15 @@ def main() -> None:
             samples[name].append(time_once(code, env))
 
     floor = statistics.median(samples["floor (boto3 + DynamoDB client)"])
-    results = {name: {"median_ms": round(statistics.median(v), 1), "ratio_to_floor": round(statistics.median(v) / floor, 3),
-                      "min_ms": round(min(v), 1), "max_ms": round(max(v), 1)} for name, v in samples.items()}
+    results = {
+        name: {
+            "median_ms": round(statistics.median(v), 1),
+            "ratio_to_floor": round(statistics.median(v) / floor, 3),
+            "min_ms": round(min(v), 1),
+            "max_ms": round(max(v), 1),
+        }
+        for name, v in samples.items()
+    }
     if args.json:
         print(json.dumps({"runs": args.runs, "python": sys.version.split()[0], "results": results}, indent=2))
         return
