@@ -21,6 +21,7 @@ from local_stack.template import function_specs, load_template  # noqa: E402
 USER = "user-0001"
 ORDER = "ord_0123456789abcdef0123456789abcdef"
 TICKET = f"tkt-{ORDER}-0a1b2c3d4e5f"
+REFUND = "rf_0123456789abcdef0123456789abcdef_a1b2c3d4e5f6"
 
 # Per route: a sample request a client would send.
 SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
@@ -145,6 +146,22 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "name": "catalog_admin_update_product",
         "path_params": {"sku": "mug-classic"},
         "body": {"price": 1300, "stock": 40},
+    },
+    ("POST", "/orders/{order_id}/refunds"): {
+        "name": "refund_request_create",
+        "path_params": {"order_id": ORDER},
+        "body": {"amount": 1500, "reason": "The shirt arrived torn."},
+    },
+    ("GET", "/orders/{order_id}/refunds"): {
+        "name": "refund_request_list_for_order",
+        "path_params": {"order_id": ORDER},
+    },
+    ("GET", "/refunds/{refund_id}"): {"name": "refund_request_get", "path_params": {"refund_id": REFUND}},
+    ("GET", "/refunds"): {"name": "refund_review_queue", "query": {"status": "PENDING_REVIEW", "limit": "20"}},
+    ("POST", "/refunds/{refund_id}/decision"): {
+        "name": "refund_review_decide",
+        "path_params": {"refund_id": REFUND},
+        "body": {"decision": "approve", "note": "Photo shows the damage."},
     },
 }
 

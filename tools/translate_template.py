@@ -28,13 +28,23 @@ class _NoManagedPolicies:
 def translate(path: Path) -> dict[str, Any]:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     template = yaml_parse(path.read_text())
-    _as_packaged(template)
+    _as_packaged(template, path.parent)
     parameters = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws"}
     return transform(template, parameters, _NoManagedPolicies(), Parser())  # type: ignore[no-any-return]
 
 
-def _as_packaged(template: dict[str, Any]) -> None:
-    """Point local code folders at S3, as `sam package` would, so the translator accepts them."""
+def _as_packaged(template: dict[str, Any], base: Path) -> None:
+    """Point local code folders at S3, as `sam package` would, so the translator accepts them.
+
+    A state machine's local DefinitionUri is inlined as its Definition instead, so cfn-lint also
+    checks the ASL (states, Next targets, task fields) with the substitutions in place.
+    """
+    for resource in template.get("Resources", {}).values():
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
+            uri = props.pop("DefinitionUri")
+            definition = base / uri if (base / uri).is_file() else Path(__file__).resolve().parent.parent / uri
+            props["Definition"] = json.loads(definition.read_text())
     uri_property = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
     for logical_id, resource in template.get("Resources", {}).items():
         prop = uri_property.get(resource.get("Type"))

@@ -7,7 +7,7 @@ Every setting has one place here; code asks ``get_config()`` instead of reading
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -71,6 +71,18 @@ class Config(BaseModel):
     ticket_response_hours: int = Field(default=24, ge=1, alias="TICKET_RESPONSE_HOURS")
     # Upper bound of items one scheduled run handles (the next run takes the rest).
     scheduler_batch_limit: int = Field(default=500, ge=1, alias="SCHEDULER_BATCH_LIMIT")
+
+    # --- refunds ---
+    refund_state_machine_arn: str | None = Field(default=None, alias="REFUND_STATE_MACHINE_ARN")
+    # Refunds up to this amount (minor units, any currency) skip human review.
+    auto_approve_max_minor: int = Field(default=1000, ge=0, alias="AUTO_APPROVE_MAX_MINOR")
+    # A refund may be asked for this many days after the order was placed.
+    refund_window_days: int = Field(default=30, ge=0, alias="REFUND_WINDOW_DAYS")
+    # How long a reviewer has to decide; then the workflow applies ``review_timeout_action``.
+    review_timeout_seconds: int = Field(default=172800, ge=1, le=31_536_000, alias="REVIEW_TIMEOUT_SECONDS")
+    review_timeout_action: Literal["approve", "reject"] = Field(default="approve", alias="REVIEW_TIMEOUT_ACTION")
+    # Which adapter executes refunds at the payment provider (see orders.refund_gateway).
+    refund_gateway: str = Field(default="fake", alias="REFUND_GATEWAY")
 
     def table(self, name: str) -> str:
         """The table name in setting ``name``; a clear error where the template did not wire it."""

@@ -233,3 +233,54 @@ class TicketNotFound(NotFound):
 class TicketResolved(Conflict):
     code = "TICKET_RESOLVED"
     default_message = "The ticket is resolved; open a new one."
+
+
+# --- refunds -------------------------------------------------------------------------------
+class RefundNotFound(NotFound):
+    code = "REFUND_NOT_FOUND"
+    default_message = "Refund not found."
+
+
+class OrderNotRefundable(Conflict):
+    code = "ORDER_NOT_REFUNDABLE"
+    default_message = "The order's status does not allow a refund."
+
+
+class RefundWindowClosed(Conflict):
+    code = "REFUND_WINDOW_CLOSED"
+    default_message = "The refund window for this order has closed."
+
+
+class RefundAlreadyPending(Conflict):
+    code = "REFUND_ALREADY_PENDING"
+    default_message = "A refund of this order is already in progress."
+
+
+class RefundAmountInvalid(InvalidRequest):
+    code = "REFUND_AMOUNT_INVALID"
+    default_message = "The amount must be positive and at most what is still refundable."
+
+
+class RefundAlreadyDecided(Conflict):
+    code = "REFUND_ALREADY_DECIDED"
+    default_message = "This refund has already been decided."
+
+
+class ReviewExpired(Conflict):
+    code = "REVIEW_EXPIRED"
+    default_message = "The review deadline has passed; the workflow applied its timeout policy."
+
+
+class ReviewNotOpen(Conflict):
+    code = "REVIEW_NOT_OPEN"
+    default_message = "The review of this refund has not started yet; retry shortly."
+
+
+class OwnOrderReview(Forbidden):
+    code = "OWN_ORDER_REVIEW"
+    default_message = "A reviewer cannot decide a refund of their own order."
+
+
+class InvalidRefundState(Conflict):
+    code = "INVALID_REFUND_STATE"
+    default_message = "The refund is not in a state that allows this step."

@@ -12,18 +12,16 @@ import pytest
 from moto import mock_aws
 
 from local_stack.moto_patches import atomic_dynamodb_writes
+from local_stack.resources import base_refs
 from local_stack.runtime import LambdaRuntime
 from local_stack.template import ROOT, create_tables, load_template, resources
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.notify_support import Notify
 
 TEMPLATE = load_template()
-# Locally a table's physical name is its logical id; parameters take their defaults.
-REFS = (
-    {name: name for name in TEMPLATE["Resources"]}
-    | {name: str(param.get("Default", "")) for name, param in TEMPLATE.get("Parameters", {}).items()}
-    | {"AWS::StackName": "orders-test", "AWS::Region": "us-east-1"}
-)
+# As the local stack resolves them: a resource's physical name is its logical id, parameters
+# take their defaults, and every resource has a placeholder ARN until something creates it.
+REFS = base_refs(TEMPLATE)
 SEED = json.loads((ROOT / "local_stack" / "catalog.json").read_text())
 
 

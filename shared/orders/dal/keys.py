@@ -1,44 +1,39 @@
-"""OrdersTable single-table key layout.
+"""OrdersTable single-table key layout: every item kind, its keys, and the indexes it is in.
 
-    item            PK                SK                   GSI1 (user, by time)        GSI2 (user+status, by time)
-    order           ORDER#<id>        #ORDER               USER#<uid> / <ts>#<id>      USER#<uid>#<status> / <ts>#<id>
-    timeline event  ORDER#<id>        #TL#<version:010d>   -                           -
-    notification    ORDER#<id>        NOTIFY#<kind>#<entity id>#<v<version>|status>#<channel>[#<device id>]
-    bus event       ORDER#<id>        EVENT#<kind>#<entity id>#<v<version>|status>
-    preferences     USER#<uid>        PREFERENCES
-    device          USER#<uid>        DEVICE#<device id>
+    item               PK                             SK                                    notes
+    order              ORDER#<id>                     #ORDER                                GSI1, GSI2; GSI3 waiting
+    timeline event     ORDER#<id>                     #TL#<version:010d>                    one per change
+    payment ledger     ORDER#<id>                     PAYMENT#<provider>#<event id>         webhook dedupe record
+    provider refund    ORDER#<id>                     PREFUND#<provider>#<refund id>        counted once
+    refund             ORDER#<id>                     REFUND#<refund id>                    GSI3 PENDING_REVIEW
+    feedback           ORDER#<id>                     FEEDBACK                              one per order
+    ticket             ORDER#<id>                     TICKET#<ticket id>                    GSI3 OPEN / ANSWERED
+    notification       ORDER#<id>                     NOTIFY#<change>#<channel>[#<device>]  dedupe + what was sent
+    bus event          ORDER#<id>                     EVENT#<change>                        dedupe for the bus
+    preferences        USER#<uid>                     PREFERENCES
+    device             USER#<uid>                     DEVICE#<device id>
+    entitlement        USER#<uid>                     ENTITLEMENT#<order id>#<sku>          one per order line
+    payment reference  PAYREF#<provider>#<reference>  PAYREF                                → order id
+    unmatched event    WEBHOOK#<provider>#<event id>  UNMATCHED                             GSI3 reconciliation
 
-Notification and bus-event items are notify's durable dedupe (written before sending, keyed on the
-change) and the record of what was sent. USER#<uid> partitions hold a user's contact settings;
-they share no attribute with the GSI1PK values "USER#<uid>" of orders (another attribute).
-    payment ledger  ORDER#<id>        PAYMENT#<provider>#<event id>   one per provider event: the dedupe record
-    provider refund ORDER#<id>        PREFUND#<provider>#<refund id>  counted once into refunded_total
-    payment ref     PAYREF#<provider>#<reference>     PAYREF          → order id (events naming only the reference)
-    unmatched event WEBHOOK#<provider>#<event id>     UNMATCHED       GSI3 QUEUE#PAYMENT_RECON#OPEN / <received>#<id>
-    item            PK                SK                        GSI1 (user, by time)     GSI2 (user+status, by time)
-    order           ORDER#<id>        #ORDER                    USER#<uid> / <ts>#<id>   USER#<uid>#<status> / <ts>#<id>
-    timeline event  ORDER#<id>        #TL#<version:010d>        -                        -
-    feedback        ORDER#<id>        FEEDBACK                  -                        -
-    ticket          ORDER#<id>        TICKET#<ticket id>        -                        -
-    entitlement     USER#<uid>        ENTITLEMENT#<order id>#<sku>   -                   -
+    index  partition (PK)                      sort (SK)                  holds
+    GSI1   USER#<uid>                          <created_at>#<order id>    every order of a user
+    GSI2   USER#<uid>#<status>                 <created_at>#<order id>    a user's orders in one status
+    GSI3   QUEUE#ORDER#PENDING_PAYMENT         <expires_at>#<order id>    unpaid orders to expire (also PAYMENT_FAILED)
+           QUEUE#ORDER#DELIVERED               <delivered_at>#<order id>  delivered orders to auto-complete
+           QUEUE#REFUND#PENDING_REVIEW         <review_due_at>#<refund id> the reviewer queue
+           QUEUE#TICKET#OPEN / #ANSWERED       <due_at>#<ticket id>       the support queue / waiting for the owner
+           QUEUE#PAYMENT_RECON#OPEN            <received_at>#<event id>   provider events for unknown orders
 
-    GSI3 (work queues, sparse: only items waiting for something carry its keys)
-    item                        GSI3PK                          GSI3SK
-    order, unpaid               QUEUE#ORDER#PENDING_PAYMENT     <expires_at>#<order id>   (also PAYMENT_FAILED)
-    order, delivered            QUEUE#ORDER#DELIVERED           <delivered_at>#<order id>
-    ticket, waiting for support QUEUE#TICKET#OPEN               <due_at>#<ticket id>
-    ticket, waiting for owner   QUEUE#TICKET#ANSWERED           <updated_at>#<ticket id>
-
-Timeline sort keys sit right after the order's ("#ORDER" < "#TL#"), and every other item kind
-of an order uses a prefix without "#", so one Query with SK BETWEEN "#ORDER" AND "#TL$" reads an
-order and its whole timeline and nothing else. GSI3 (QUEUE#<kind>#<status> / <due>#<id>) is for
-work queues (refunds to review, tickets to answer, orders to expire or auto-complete); GSI
-attributes are set only on the items that belong in an index, so the indexes stay sparse.
-
-A ticket id embeds its order id (``tkt-<order id>-<suffix>``), so ``/tickets/{id}`` finds the
-ticket item under its order with one GetItem and no second lookup item to keep consistent.
-Entitlements are one item per (order, sku) under the user: a redelivered grant is refused by
-``attribute_not_exists``, and a refund revokes exactly what that order granted.
+Rules that keep queries exact:
+- Timeline sort keys sit right after the order's ("#ORDER" < "#TL#") and every other kind under an order uses a
+  prefix without "#", so one Query with SK BETWEEN "#ORDER" AND "#TL$" reads an order and its whole timeline only.
+- Index attributes are set only on items that belong in the index (sparse), and removed when an item stops
+  waiting, so a queue holds exactly the work to do, oldest due first.
+- USER#<uid> as a table PK (settings, entitlements) never meets the GSI1PK values "USER#<uid>" of orders: they
+  are different attributes.
+- Refund and ticket ids embed their order id (``rf_<order hex>_...``, ``tkt-<order id>-...``), so
+  GET /refunds/{id} and /tickets/{id} are one GetItem with no lookup item to keep consistent.
 """
 
 from __future__ import annotations
@@ -137,3 +132,11 @@ def ticket_sk(ticket_id: str) -> str:
 
 def entitlement_sk(order_id: str, sku: str) -> str:
     return f"{ENTITLEMENT_PREFIX}{order_id}#{sku}"
+
+
+REFUND_PREFIX = "REFUND#"
+REFUND_REVIEW_QUEUE = "QUEUE#REFUND#PENDING_REVIEW"  # == queue_pk("REFUND", "PENDING_REVIEW")
+
+
+def refund_sk(refund_id: str) -> str:
+    return f"{REFUND_PREFIX}{refund_id}"

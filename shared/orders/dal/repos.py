@@ -10,7 +10,9 @@ from orders.dal.entitlements import EntitlementsRepository
 from orders.dal.orders import OrdersRepository
 from orders.dal.outbox import OutboxRepository
 from orders.dal.payments import PaymentsRepository
+from orders.dal.refunds import RefundsRepository
 from orders.dal.users import UsersRepository
+from orders.dal.workflow import RefundWorkflow
 
 
 @per_environment
@@ -45,3 +47,15 @@ def entitlements_repository() -> EntitlementsRepository:
 @per_environment
 def aftersales_repository() -> AfterSalesRepository:
     return AfterSalesRepository(get_config().table("orders_table"))
+
+
+def refunds_repository() -> RefundsRepository:
+    return RefundsRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def refund_workflow() -> RefundWorkflow:
+    arn = get_config().refund_state_machine_arn
+    if not arn:
+        raise RuntimeError("REFUND_STATE_MACHINE_ARN is not set in this function's environment")
+    return RefundWorkflow(arn)

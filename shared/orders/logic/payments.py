@@ -156,7 +156,7 @@ def _decide_refund(
         )
         return Decision(PaymentOutcome.REFUNDED, change, new)
     change = transitions.plan_update(
-        order, "PROVIDER_REFUND_RECORDED", actor=actor, details=refund_details, refunded_total=raised
+        order, event_type="PROVIDER_REFUND_RECORDED", actor=actor, details=refund_details, refunded_total=raised
     )
     return Decision(PaymentOutcome.REFUND_RECORDED, change, new)
 
@@ -170,7 +170,7 @@ def _decide_renewal(order: Order, event: PaymentEvent, actor: str, details: dict
         return Decision(PaymentOutcome.STALE, details={"subscription_expires_at": _iso(current)})
     change = transitions.plan_update(
         order,
-        "SUBSCRIPTION_RENEWED",
+        event_type="SUBSCRIPTION_RENEWED",
         actor=actor,
         details={**details, "expires_at": _iso(expires)},
         subscription_expires_at=expires,

@@ -39,26 +39,18 @@ def plan(
 
 
 def plan_update(
-    order: Order, event_type: str, *, actor: str, details: dict[str, Any] | None = None, **updates: Any
+    order: Order, *, event_type: str, actor: str, details: dict[str, Any] | None = None, **updates: Any
 ) -> tuple[Order, TimelineEvent]:
-    """A change that keeps the status (e.g. a partial refund raising ``refunded_total``).
+    """A versioned change that keeps the status (e.g. a partial refund), and its timeline event.
 
-    It is still a versioned change with a timeline event, saved with ``save_change`` on condition
-    of the status and version it was computed from; ``status`` itself cannot be updated here.
+    Written like a transition (``save_change``: conditional on status and version), so it
+    serialises with every other change of the order. Its timeline event has no from/to status.
     """
     if "status" in updates or "version" in updates:
-        raise ValueError("plan_update keeps status and version; use plan() for a status change")
+        raise ValueError("plan_update keeps status and version; a status change goes through plan()")
     now = utcnow()
     after = order.model_copy(update={"version": order.version + 1, "updated_at": now, **updates})
-    event = TimelineEvent(
-        at=now,
-        type=event_type,
-        from_status=order.status,
-        to_status=order.status,
-        actor=actor,
-        version=after.version,
-        details=details or {},
-    )
+    event = TimelineEvent(at=now, type=event_type, actor=actor, version=after.version, details=details or {})
     return after, event
 
 

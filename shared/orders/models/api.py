@@ -10,6 +10,7 @@ from orders.models.catalog import Product, ProductKind, Sku
 from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
 from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
 from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
+from orders.models.refund import Decision, Refund, RefundStatus
 
 MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 999
@@ -264,3 +265,43 @@ class ProductAdminOut(ProductOut):
     @classmethod
     def of(cls, product: Product) -> ProductAdminOut:
         return cls.model_validate(product.model_dump())
+
+
+# --- refunds -------------------------------------------------------------------------------
+class RefundRequest(BaseModel):
+    amount: StrictInt | None = Field(
+        default=None, description="Minor units; default: everything still refundable", examples=[1500]
+    )
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class DecisionRequest(BaseModel):
+    decision: Decision
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+class RefundOut(BaseModel):
+    refund_id: str
+    order_id: str
+    user_id: str
+    amount: MinorUnits
+    currency: CurrencyCode
+    status: RefundStatus
+    reason: str
+    requested_at: UtcDateTime
+    review_due_at: UtcDateTime | None
+    decided_by: str | None
+    decided_at: UtcDateTime | None
+    decision_note: str | None
+    failure_cause: str | None
+    provider_refund_id: str | None
+
+    @classmethod
+    def of(cls, refund: Refund) -> RefundOut:
+        # Explicit fields: the task token stays in the backend.
+        return cls.model_validate(refund.model_dump(exclude={"task_token", "version"}))
+
+
+class RefundList(BaseModel):
+    items: list[RefundOut]
+    next_cursor: str | None = None

@@ -74,6 +74,11 @@ class Order(BaseModel):
     shipping_fee: MinorUnits
     total: MinorUnits
     refunded_total: MinorUnits = 0
+    # The refund in flight, if any, and the amount it holds back from what is still refundable.
+    # Written with the order's version check in the refund's own transaction, so two concurrent
+    # refund requests cannot both pass "one pending at a time" and "within what is refundable".
+    refund_pending_id: str | None = None
+    refund_pending_amount: MinorUnits = 0
     shipping_address: ShippingAddress | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime
@@ -90,6 +95,11 @@ class Order(BaseModel):
     reserved: dict[str, int] = Field(default_factory=dict)
     shipment: Shipment | None = None
     delivered_at: UtcDateTime | None = None
+
+    @property
+    def refundable(self) -> int:
+        """What can still be refunded: the total minus what was refunded and what is reserved."""
+        return self.total - self.refunded_total - self.refund_pending_amount
 
     @property
     def has_physical_goods(self) -> bool:

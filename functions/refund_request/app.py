@@ -1,0 +1,43 @@
+"""refund-request: ask for a refund of one's order, and read refunds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.logic import refunds
+from orders.models.api import RefundList, RefundOut, RefundRequest
+
+router = Router()
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+RefundId = Annotated[str, Path(min_length=1, max_length=80)]
+
+
+@router.post(
+    "/orders/<order_id>/refunds",
+    summary="Ask for a refund of my order (reviewed unless small)",
+    tags=["refunds"],
+    status_code=202,
+)
+def request_refund(order_id: OrderId, body: RefundRequest, caller: CurrentCaller) -> RefundOut:
+    refund = refunds.request_refund(order_id, user_id=caller.user_id, amount=body.amount, reason=body.reason)
+    return RefundOut.of(refund)
+
+
+@router.get("/orders/<order_id>/refunds", summary="An order's refunds, oldest first", tags=["refunds"])
+def list_order_refunds(order_id: OrderId, caller: CurrentCaller) -> RefundList:
+    items = refunds.list_order_refunds(order_id, user_id=caller.user_id, groups=caller.groups)
+    return RefundList(items=[RefundOut.of(refund) for refund in items])
+
+
+@router.get("/refunds/<refund_id>", summary="Read a refund (its owner or a reviewer)", tags=["refunds"])
+def get_refund(refund_id: RefundId, caller: CurrentCaller) -> RefundOut:
+    return RefundOut.of(refunds.get_refund(refund_id, user_id=caller.user_id, groups=caller.groups))
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,44 @@
+"""refund-review: the reviewer queue and decisions (which resume the refund workflow)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.logic import refunds
+from orders.models.api import DecisionRequest, RefundList, RefundOut
+
+router = Router()
+
+RefundId = Annotated[str, Path(min_length=1, max_length=80)]
+REVIEWER = "reviewer"
+
+
+@router.get("/refunds", summary="Refunds awaiting review, the one due first first (reviewers)", tags=["refunds"])
+def review_queue(
+    caller: CurrentCaller,
+    status: Annotated[Literal["PENDING_REVIEW"], Query()],
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> RefundList:
+    caller.require_role(REVIEWER)
+    page = refunds.review_queue(limit=limit, cursor=cursor)
+    return RefundList(items=[RefundOut.of(refund) for refund in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "/refunds/<refund_id>/decision",
+    summary="Approve or reject a refund (reviewers; never on one's own order)",
+    tags=["refunds"],
+)
+def decide(refund_id: RefundId, body: DecisionRequest, caller: CurrentCaller) -> RefundOut:
+    caller.require_role(REVIEWER)
+    decided = refunds.decide(refund_id, reviewer_id=caller.user_id, decision=body.decision, note=body.note or None)
+    return RefundOut.of(decided)
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,151 @@
+"""Refund items in OrdersTable (under their order; see keys) and the reviewer queue on GSI3.
+
+Refund writes are transaction items handed to ``OrdersRepository.save_change(extra=[...])``, so a
+refund and its order (reservation, refunded total, status, timeline) always change together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from orders.dal import cursor, keys
+from orders.dal.dynamo import dynamodb_client, from_item, to_item
+from orders.models.refund import Refund, RefundStatus, order_id_of
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+# Attributes of the item that are not fields of the model.
+_KEY_ATTRIBUTES = ("PK", "SK", "type")
+_QUEUE_ATTRIBUTES = (f"{keys.QUEUE_INDEX}PK", f"{keys.QUEUE_INDEX}SK")
+
+
+@dataclass(frozen=True)
+class RefundPage:
+    items: list[Refund]
+    next_cursor: str | None
+
+
+def _key(order_id: str, refund_id: str) -> dict[str, Any]:
+    return {"PK": {"S": keys.order_pk(order_id)}, "SK": {"S": keys.refund_sk(refund_id)}}
+
+
+def refund_record(refund: Refund) -> dict[str, Any]:
+    return to_item(
+        {
+            "PK": keys.order_pk(refund.order_id),
+            "SK": keys.refund_sk(refund.refund_id),
+            "type": "REFUND",
+            **refund.model_dump(mode="json"),
+        }
+    )
+
+
+class RefundsRepository:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client or dynamodb_client()
+
+    # --- transaction items -------------------------------------------------------------------
+    def put_new(self, refund: Refund) -> TransactWriteItemTypeDef:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": refund_record(refund),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def update(self, before: Refund, after: Refund) -> TransactWriteItemTypeDef:
+        """Write ``after`` only if the stored refund is still ``before`` (status and version).
+
+        An Update, not a Put: attributes the workflow wrote (task token, queue keys) stay unless
+        ``after`` drops them; leaving PENDING_REVIEW takes the refund out of the reviewer queue.
+        """
+        if after.version != before.version + 1 or after.refund_id != before.refund_id:
+            raise ValueError("a refund change must raise its version by exactly one")
+        data = after.model_dump(mode="json", exclude={"refund_id", "order_id"})
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets, removes = [], []
+        for index, (field, value) in enumerate(sorted(data.items())):
+            names[f"#f{index}"] = field
+            if value is None:
+                removes.append(f"#f{index}")
+            else:
+                sets.append(f"#f{index} = :v{index}")
+                values[f":v{index}"] = to_item({"v": value})["v"]
+        if after.status is not RefundStatus.PENDING_REVIEW:
+            removes += list(_QUEUE_ATTRIBUTES)
+        names |= {"#status": "status", "#version": "version"}
+        values |= {":before_status": {"S": before.status.value}, ":before_version": {"N": str(before.version)}}
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": _key(after.order_id, after.refund_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "#status = :before_status AND #version = :before_version",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    # --- reads -------------------------------------------------------------------------------
+    def get(self, refund_id: str) -> Refund | None:
+        order_id = order_id_of(refund_id)
+        if order_id is None:
+            return None
+        response = self.client.get_item(TableName=self._table, Key=_key(order_id, refund_id), ConsistentRead=True)
+        item = response.get("Item")
+        return _refund(item) if item else None
+
+    def list_for_order(self, order_id: str) -> list[Refund]:
+        """The order's refunds, oldest first (refund ids are not time-ordered: sorted by request time)."""
+        refunds: list[Refund] = []
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": keys.order_pk(order_id)}, ":prefix": {"S": keys.REFUND_PREFIX}},
+            ConsistentRead=True,
+        ):
+            refunds += [_refund(item) for item in page.get("Items", [])]
+        return sorted(refunds, key=lambda refund: refund.requested_at)
+
+    def review_queue(self, *, limit: int, after: str | None) -> RefundPage:
+        """Refunds awaiting review, the one due first first: a key-condition Query on GSI3."""
+        pk_attr, sk_attr = _QUEUE_ATTRIBUTES
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": keys.QUEUE_INDEX,
+            "KeyConditionExpression": f"{pk_attr} = :queue",
+            "ExpressionAttributeValues": {":queue": {"S": keys.REFUND_REVIEW_QUEUE}},
+            "ScanIndexForward": True,
+            "Limit": limit + 1,
+        }
+        if after:
+            request["ExclusiveStartKey"] = cursor.decode(
+                after,
+                expected={pk_attr: keys.REFUND_REVIEW_QUEUE},
+                attributes=frozenset({"PK", "SK", pk_attr, sk_attr}),
+            )
+        raw = self.client.query(**request).get("Items", [])
+        next_cursor = None
+        if len(raw) > limit:
+            last = raw[limit - 1]
+            next_cursor = cursor.encode({name: last[name] for name in ("PK", "SK", pk_attr, sk_attr)})
+        return RefundPage(items=[_refund(item) for item in raw[:limit]], next_cursor=next_cursor)
+
+
+def _refund(item: Any) -> Refund:
+    data = from_item(item)
+    for name in (*_KEY_ATTRIBUTES, *_QUEUE_ATTRIBUTES):
+        data.pop(name, None)
+    return Refund.model_validate(data)

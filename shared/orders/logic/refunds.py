@@ -1,0 +1,345 @@
+"""Refunds: request, review decision, and the steps the refund workflow runs.
+
+Every write changes the refund and its order in one transaction (``save_change`` with the
+refund as an extra item), conditional on both versions: the order's reservation
+(``refund_pending_id`` / ``refund_pending_amount``) makes "one refund at a time" and "never more
+than what is refundable" hold under concurrent requests, and a retried step cannot count twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from orders import errors, lifecycle
+from orders.config import Config, get_config
+from orders.dal.refunds import RefundPage
+from orders.dal.repos import orders_repository, refund_workflow, refunds_repository
+from orders.dal.workflow import Resume
+from orders.logic import transitions
+from orders.models.common import format_ts, utcnow
+from orders.models.order import Order, TimelineEvent
+from orders.models.refund import (
+    SYSTEM_AUTO,
+    SYSTEM_TIMEOUT,
+    Decision,
+    Refund,
+    RefundStatus,
+    new_refund_id,
+)
+from orders.observability import logger, metrics
+from orders.refund_gateway import ProviderRefund, refund_gateway
+
+_ATTEMPTS = 3
+WORKFLOW_ACTOR = "system:workflow"
+STAFF_READERS = ("reviewer", "support", "ops")
+_MAX_CAUSE = 1000
+
+T = TypeVar("T")
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    """Run a read-decide-write ``attempt`` again when a concurrent writer got there first."""
+    for number in range(_ATTEMPTS):
+        try:
+            return attempt()
+        except errors.ConcurrentModification:
+            if number == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _release() -> dict[str, Any]:
+    return {"refund_pending_id": None, "refund_pending_amount": 0}
+
+
+def _load(refund_id: str) -> tuple[Refund, Order]:
+    refund = refunds_repository().get(refund_id)
+    if refund is None:
+        raise errors.RefundNotFound(refund_id=refund_id)
+    order = orders_repository().get(refund.order_id)
+    if order is None:  # a refund always has its order; only broken data gets here
+        raise errors.OrderNotFound(order_id=refund.order_id)
+    return refund, order
+
+
+# --- request ---------------------------------------------------------------------------------
+def plan_request(
+    order: Order, *, amount: int | None, reason: str, now: datetime, config: Config
+) -> tuple[Refund, Order, TimelineEvent]:
+    """The refund a request creates and the order that reserves its amount (pure: no I/O)."""
+    if order.status not in lifecycle.TRANSITIONS[lifecycle.Action.REFUND_FULL]:
+        raise errors.OrderNotRefundable(
+            f"An order that is {order.status.value} cannot be refunded.", status=order.status.value
+        )
+    if now > order.created_at + timedelta(days=config.refund_window_days):
+        raise errors.RefundWindowClosed(window_days=config.refund_window_days)
+    if order.refund_pending_id is not None:
+        raise errors.RefundAlreadyPending(refund_id=order.refund_pending_id)
+    refundable = order.refundable
+    amount = refundable if amount is None else amount
+    if amount <= 0 or amount > refundable:
+        raise errors.RefundAmountInvalid(refundable=refundable, currency=order.currency)
+    auto = amount <= config.auto_approve_max_minor
+    refund = Refund(
+        refund_id=new_refund_id(order.order_id),
+        order_id=order.order_id,
+        user_id=order.user_id,
+        amount=amount,
+        currency=order.currency,
+        status=RefundStatus.APPROVED if auto else RefundStatus.PENDING_REVIEW,
+        reason=reason,
+        requested_at=now,
+        review_due_at=None if auto else now + timedelta(seconds=config.review_timeout_seconds),
+        decided_by=SYSTEM_AUTO if auto else None,
+        decided_at=now if auto else None,
+    )
+    after, event = transitions.plan_update(
+        order,
+        event_type="REFUND_REQUESTED",
+        actor=f"user:{order.user_id}",
+        details={"refund_id": refund.refund_id, "amount": amount, "currency": order.currency, "reason": reason},
+        refund_pending_id=refund.refund_id,
+        refund_pending_amount=amount,
+    )
+    return refund, after, event
+
+
+def request_refund(order_id: str, *, user_id: str, amount: int | None, reason: str) -> Refund:
+    """Write the refund (reserving its amount on the order), then start its workflow."""
+    config = get_config()
+    orders, refunds = orders_repository(), refunds_repository()
+
+    def attempt() -> Refund:
+        order = orders.get(order_id)
+        if order is None or order.user_id != user_id:
+            raise errors.OrderNotFound(order_id=order_id)
+        refund, after, event = plan_request(order, amount=amount, reason=reason, now=utcnow(), config=config)
+        orders.save_change(order, after, event, extra=[refunds.put_new(refund)])
+        return refund
+
+    refund = _retrying(attempt)
+    logger.append_keys(order_id=order_id, refund_id=refund.refund_id)
+    payload = {
+        "refund_id": refund.refund_id,
+        "order_id": refund.order_id,
+        "auto_approved": refund.status is RefundStatus.APPROVED,
+        "review_due_at": format_ts(refund.review_due_at) if refund.review_due_at else None,
+        "review_timeout_seconds": config.review_timeout_seconds,
+    }
+    try:
+        refund_workflow().start(refund.refund_id, payload)
+    except Exception as exc:
+        # Never a silent orphan: the refund is closed as FAILED (visible, reservation released).
+        logger.exception("refund workflow did not start")
+        mark_failed(refund.refund_id, cause=f"WorkflowStartFailed: {exc}")
+        raise
+    logger.info("refund requested", amount=refund.amount, auto_approved=payload["auto_approved"])
+    metrics.add_metric(name="RefundsRequested", unit="Count", value=1)
+    return refund
+
+
+# --- reads -----------------------------------------------------------------------------------
+def get_refund(refund_id: str, *, user_id: str, groups: frozenset[str]) -> Refund:
+    refund = refunds_repository().get(refund_id)
+    if refund is None or (refund.user_id != user_id and groups.isdisjoint(STAFF_READERS)):
+        raise errors.RefundNotFound(refund_id=refund_id)
+    return refund
+
+
+def list_order_refunds(order_id: str, *, user_id: str, groups: frozenset[str]) -> list[Refund]:
+    order = orders_repository().get(order_id)
+    if order is None or (order.user_id != user_id and groups.isdisjoint(STAFF_READERS)):
+        raise errors.OrderNotFound(order_id=order_id)
+    return refunds_repository().list_for_order(order_id)
+
+
+def review_queue(*, limit: int | None, cursor: str | None) -> RefundPage:
+    return refunds_repository().review_queue(limit=limit or get_config().default_page_size, after=cursor)
+
+
+# --- review ------------------------------------------------------------------------------------
+def _record_decision(
+    refund: Refund, order: Order, decision: Decision, *, actor: str, note: str | None, now: datetime
+) -> Refund:
+    approve = decision is Decision.APPROVE
+    after = refund.model_copy(
+        update={
+            "status": RefundStatus.APPROVED if approve else RefundStatus.REJECTED,
+            "decided_by": actor,
+            "decided_at": now,
+            "decision_note": note,
+            "task_token": None,
+            "version": refund.version + 1,
+        }
+    )
+    order_after, event = transitions.plan_update(
+        order,
+        event_type="REFUND_APPROVED" if approve else "REFUND_REJECTED",
+        actor=actor,
+        details={"refund_id": refund.refund_id, "amount": refund.amount, **({"note": note} if note else {})},
+        **({} if approve else _release()),
+    )
+    orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+    return after
+
+
+def decide(refund_id: str, *, reviewer_id: str, decision: Decision, note: str | None) -> Refund:
+    """A reviewer's decision: recorded first (conditional write), then the workflow resumes."""
+
+    def attempt() -> tuple[Refund, str]:
+        refund, order = _load(refund_id)
+        if order.user_id == reviewer_id:
+            raise errors.OwnOrderReview(refund_id=refund_id)
+        if refund.status is not RefundStatus.PENDING_REVIEW:
+            if refund.decided_by == SYSTEM_TIMEOUT:
+                raise errors.ReviewExpired(refund_id=refund_id, status=refund.status.value)
+            raise errors.RefundAlreadyDecided(refund_id=refund_id, status=refund.status.value)
+        now = utcnow()
+        if refund.review_due_at is not None and now >= refund.review_due_at:
+            raise errors.ReviewExpired(refund_id=refund_id)
+        if refund.task_token is None:
+            raise errors.ReviewNotOpen(refund_id=refund_id)
+        decided = _record_decision(refund, order, decision, actor=f"reviewer:{reviewer_id}", note=note, now=now)
+        return decided, refund.task_token
+
+    decided, token = _retrying(attempt)
+    logger.append_keys(order_id=decided.order_id, refund_id=refund_id)
+    outcome = refund_workflow().resume(token, {"decision": decision.value})
+    if outcome is Resume.NOT_WAITING:
+        # No execution waits for this decision any more: close the refund visibly.
+        mark_failed(refund_id, cause="ReviewAbandoned: the workflow was no longer waiting for a decision")
+        raise errors.ReviewExpired(refund_id=refund_id)
+    if outcome is Resume.TIMED_OUT:
+        # The deadline passed between our write and the resume: the timeout step finds the
+        # recorded decision and applies it, so the reviewer's decision stands.
+        logger.warning("decision recorded as the review timed out; the workflow applies it")
+    metrics.add_metric(
+        name="RefundsApproved" if decision is Decision.APPROVE else "RefundsRejected", unit="Count", value=1
+    )
+    return decided
+
+
+# --- workflow steps ----------------------------------------------------------------------------
+def open_review(refund_id: str) -> None:
+    """First step: the review (with its due time) or the automatic approval on the timeline."""
+
+    def attempt() -> None:
+        refund, order = _load(refund_id)
+        if refund.version > 1:  # a retried step: already recorded
+            return
+        details: dict[str, Any]
+        if refund.status is RefundStatus.PENDING_REVIEW:
+            event_type, details = "REFUND_REVIEW_STARTED", {"due_at": format_ts(refund.review_due_at or utcnow())}
+            actor = WORKFLOW_ACTOR
+        else:
+            event_type, details, actor = "REFUND_APPROVED", {"amount": refund.amount}, SYSTEM_AUTO
+        order_after, event = transitions.plan_update(
+            order, event_type=event_type, actor=actor, details={"refund_id": refund_id, **details}
+        )
+        after = refund.model_copy(update={"version": refund.version + 1})
+        orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+
+    _retrying(attempt)
+
+
+def record_timeout(refund_id: str) -> dict[str, str]:
+    """The review deadline passed: apply the configured action, unless a reviewer's decision is recorded."""
+    action = Decision(get_config().review_timeout_action)
+
+    def attempt() -> Decision:
+        refund, order = _load(refund_id)
+        if refund.status is RefundStatus.PENDING_REVIEW:
+            _record_decision(refund, order, action, actor=SYSTEM_TIMEOUT, note="review deadline passed", now=utcnow())
+            metrics.add_metric(name="RefundReviewsTimedOut", unit="Count", value=1)
+            return action
+        if refund.status in (RefundStatus.APPROVED, RefundStatus.SUCCEEDED):
+            return Decision.APPROVE
+        return Decision.REJECT
+
+    return {"decision": _retrying(attempt).value}
+
+
+def execute(refund_id: str) -> ProviderRefund:
+    """Refund at the provider; the refund id is the idempotency key, so retries refund once."""
+    refund, order = _load(refund_id)
+    if refund.status is RefundStatus.SUCCEEDED and refund.provider_refund_id:
+        return ProviderRefund(provider_refund_id=refund.provider_refund_id, status="succeeded")
+    if refund.status is not RefundStatus.APPROVED:
+        raise errors.InvalidRefundState(refund_id=refund_id, status=refund.status.value)
+    result = refund_gateway().refund(order=order, refund=refund, idempotency_key=refund.refund_id)
+    logger.info("provider refunded", provider_refund_id=result.provider_refund_id, status=result.status)
+    return result
+
+
+def finalize(refund_id: str, *, provider_refund_id: str) -> Refund:
+    """One transaction: the refund SUCCEEDED, the order's refunded total raised (REFUNDED when full)."""
+
+    def attempt() -> Refund:
+        refund, order = _load(refund_id)
+        if refund.status is RefundStatus.SUCCEEDED:  # a retry of this step after it landed
+            return refund
+        if refund.status is not RefundStatus.APPROVED or order.refund_pending_id != refund_id:
+            raise errors.InvalidRefundState(refund_id=refund_id, status=refund.status.value)
+        refunded_total = order.refunded_total + refund.amount
+        updates = {"refunded_total": refunded_total, **_release()}
+        details = {
+            "refund_id": refund_id,
+            "amount": refund.amount,
+            "refunded_total": refunded_total,
+            "provider_refund_id": provider_refund_id,
+        }
+        if refunded_total >= order.total:
+            order_after, event = transitions.plan(
+                order, lifecycle.Action.REFUND_FULL, actor=WORKFLOW_ACTOR, details=details, **updates
+            )
+            event = event.model_copy(update={"type": "REFUND_SUCCEEDED"})
+        else:
+            order_after, event = transitions.plan_update(
+                order, event_type="REFUND_SUCCEEDED", actor=WORKFLOW_ACTOR, details=details, **updates
+            )
+        after = refund.model_copy(
+            update={
+                "status": RefundStatus.SUCCEEDED,
+                "provider_refund_id": provider_refund_id,
+                "version": refund.version + 1,
+            }
+        )
+        orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+        metrics.add_metric(name="RefundsSucceeded", unit="Count", value=1)
+        metrics.add_metric(name="RefundedAmountMinor", unit="Count", value=refund.amount)
+        return after
+
+    return _retrying(attempt)
+
+
+def mark_failed(refund_id: str, *, cause: str) -> Refund | None:
+    """Close an open refund as FAILED with its cause and release the order's reservation."""
+
+    def attempt() -> Refund | None:
+        refund, order = _load(refund_id)
+        if not refund.is_open:
+            return None
+        after = refund.model_copy(
+            update={
+                "status": RefundStatus.FAILED,
+                "failure_cause": cause[:_MAX_CAUSE],
+                "task_token": None,
+                "version": refund.version + 1,
+            }
+        )
+        order_after, event = transitions.plan_update(
+            order,
+            event_type="REFUND_FAILED",
+            actor=WORKFLOW_ACTOR,
+            details={"refund_id": refund_id, "cause": cause[:_MAX_CAUSE]},
+            **(_release() if order.refund_pending_id == refund_id else {}),
+        )
+        orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+        return after
+
+    failed = _retrying(attempt)
+    logger.error("refund failed", refund_id=refund_id, failure_cause=cause[:_MAX_CAUSE])
+    metrics.add_metric(name="RefundsFailed", unit="Count", value=1)
+    return failed

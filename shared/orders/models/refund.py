@@ -1,0 +1,76 @@
+"""Refund domain model: a request to give money back on an order, and its review."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orders.models.common import CurrencyCode, UtcDateTime
+
+
+class RefundStatus(StrEnum):
+    PENDING_REVIEW = "PENDING_REVIEW"
+    APPROVED = "APPROVED"
+    SUCCEEDED = "SUCCEEDED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+OPEN_STATUSES = frozenset({RefundStatus.PENDING_REVIEW, RefundStatus.APPROVED})
+
+SYSTEM_AUTO = "system:auto"
+SYSTEM_TIMEOUT = "system:timeout"
+
+# "rf_<order id without its 'ord_' prefix>_<random>": the refund id names its order, so
+# GET /refunds/{refund_id} is one GetItem (no lookup item, no index). It is also the name of
+# the refund's Step Functions execution (letters, digits, '_' only; well under 80 characters).
+_REFUND_ID = re.compile(r"^rf_([0-9a-f]{32})_([0-9a-f]{12})$")
+
+
+def new_refund_id(order_id: str) -> str:
+    if not order_id.startswith("ord_"):
+        raise ValueError(f"unexpected order id {order_id!r}")
+    return f"rf_{order_id.removeprefix('ord_')}_{uuid.uuid4().hex[:12]}"
+
+
+def order_id_of(refund_id: str) -> str | None:
+    """The order a refund id belongs to, or None when the id is not one of ours."""
+    match = _REFUND_ID.match(refund_id)
+    return f"ord_{match.group(1)}" if match else None
+
+
+class Refund(BaseModel):
+    """A refund of (part of) an order. Field names are a contract: notify reads them from the stream."""
+
+    model_config = ConfigDict(frozen=True)
+
+    refund_id: str
+    order_id: str
+    user_id: str
+    amount: Annotated[int, Field(gt=0)]
+    currency: CurrencyCode
+    status: RefundStatus
+    reason: str
+    requested_at: UtcDateTime
+    review_due_at: UtcDateTime | None = None
+    decided_by: str | None = None
+    decided_at: UtcDateTime | None = None
+    decision_note: str | None = None
+    failure_cause: str | None = None
+    provider_refund_id: str | None = None
+    # Written by the workflow's review task; never leaves the backend (not in any response).
+    task_token: str | None = None
+    version: Annotated[int, Field(ge=1)] = 1
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
