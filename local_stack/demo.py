@@ -149,8 +149,8 @@ def wait_for(demo: Demo, what: str, probe: Callable[[], Any], timeout: float = 1
     raise DemoFailure(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def pay(demo: Demo) -> str:
-    order = demo.state["order"]
+def pay(demo: Demo, key: str = "order") -> str:
+    order = demo.state[key]
     order_id = order["order_id"]
     intent = demo.call(
         "POST", f"/orders/{order_id}/payments", as_user="client", json={"provider": "stripe"}, expect=201
@@ -174,10 +174,180 @@ def pay(demo: Demo) -> str:
     demo.check(paid["status"] in ("PAID", "PENDING_SHIPMENT", "COMPLETED"), f"after paying: {paid['status']}")
     ledger = demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"]
     demo.check(any(e["outcome"] == "PAID" for e in ledger), f"no PAID entry in the payment ledger: {ledger}")
-    demo.state["order"] = paid
+    demo.state[key] = paid
     return (
         f"client pays {intent['amount']} {intent['currency']} with Stripe ({intent['payment_reference']}); "
         f"the signed webhook marks the order {paid['status']}; ledger: {len(ledger)} entry"
+    )
+
+
+def order_status(demo: Demo, key: str, wanted: str) -> dict[str, Any]:
+    order_id = demo.state[key]["order_id"]
+    order: dict[str, Any] = wait_for(
+        demo,
+        f"{order_id} to be {wanted}",
+        lambda: (o := demo.call("GET", f"/orders/{order_id}", as_user="client"))["status"] == wanted and o,
+    )
+    demo.state[key] = order
+    return order
+
+
+def ship(demo: Demo) -> str:
+    # Paid physical goods move on to PENDING_SHIPMENT on the stream (the warehouse is told by event).
+    order = order_status(demo, "order", "PENDING_SHIPMENT")
+    path = f"/orders/{order['order_id']}"
+    demo.call(
+        "POST", f"{path}/shipments", as_user="client", json={"carrier": "DHL", "tracking_number": "X"}, expect=403
+    )
+    shipped = demo.call(
+        "POST",
+        f"{path}/shipments",
+        as_user="warehouse",
+        groups=("ops",),
+        json={"carrier": "DHL", "tracking_number": "JD014600006281230704"},
+    )
+    demo.check(shipped["status"] == "SHIPPED", f"after shipping: {shipped['status']}")
+    return "paid order waits in PENDING_SHIPMENT; ops ships it with DHL JD014600006281230704 (a client may not: 403)"
+
+
+def deliver(demo: Demo) -> str:
+    path = f"/orders/{demo.state['order']['order_id']}"
+    delivered = demo.call("POST", f"{path}/delivery", as_user="courier", groups=("ops",))
+    confirmed = demo.call("POST", f"{path}/confirm-receipt", as_user="client")
+    demo.check(confirmed["status"] == "COMPLETED", f"after confirming: {confirmed['status']}")
+    demo.call("POST", f"{path}/confirm-receipt", as_user="client", expect=409)
+    demo.call("POST", f"{path}/feedback", as_user="client", json={"rating": 5, "comment": "Lovely mug"}, expect=201)
+    demo.state["order"] = confirmed
+    return f"ops records delivery ({delivered['status']}); client confirms receipt → COMPLETED and rates it 5/5"
+
+
+def subscribe(demo: Demo) -> str:
+    created = demo.call(
+        "POST", "/orders", as_user="client", json={"items": [{"sku": "premium-monthly", "quantity": 1}]}, expect=201
+    )
+    demo.state["subscription"] = created
+    paid_line = pay(demo, "subscription")
+    completed = order_status(demo, "subscription", "COMPLETED")
+    held = {e["sku"]: e for e in demo.call("GET", "/me/entitlements", as_user="client")["items"]}
+    demo.check("premium-monthly" in held and held["premium-monthly"]["active"], f"no active subscription: {held}")
+    demo.check(demo.state["virtual"]["sku"] in held, f"the coins of the first order were not granted: {held}")
+    return (
+        f"client subscribes and pays ({completed['order_id']}); granted on the stream → COMPLETED; "
+        "entitlements: "
+        + ", ".join(
+            f"{sku} x{e['quantity']}" + (f" until {e['expires_at'][:10]}" if e["expires_at"] else "")
+            for sku, e in sorted(held.items())
+        )
+    )
+
+
+def ticket(demo: Demo) -> str:
+    order_id = demo.state["order"]["order_id"]
+    opened = demo.call(
+        "POST",
+        f"/orders/{order_id}/tickets",
+        as_user="client",
+        json={"category": "damage", "message": "One mug arrived chipped."},
+        expect=201,
+    )
+    demo.call("GET", "/tickets?status=OPEN", as_user="client", expect=403)
+    queue = demo.call("GET", "/tickets?status=OPEN", as_user="agent", groups=("support",))["items"]
+    demo.check(any(t["ticket_id"] == opened["ticket_id"] for t in queue), "the ticket is not in the support queue")
+    demo.call(
+        "POST",
+        f"/tickets/{opened['ticket_id']}/replies",
+        as_user="agent",
+        groups=("support",),
+        json={"message": "Sorry! Please request a refund for the chipped mug."},
+    )
+    return f"client opens ticket {opened['ticket_id']} (due {opened['due_at'][:16]}); support answers from its queue"
+
+
+def refund(demo: Demo) -> str:
+    order = demo.state["order"]
+    amount = demo.state["physical"]["price"]
+    requested = demo.call(
+        "POST",
+        f"/orders/{order['order_id']}/refunds",
+        as_user="client",
+        json={"amount": amount, "reason": "One mug arrived chipped"},
+        expect=202,
+    )
+    demo.check(requested["status"] == "PENDING_REVIEW", f"refund is {requested['status']}")
+    demo.call(
+        "POST",
+        f"/orders/{order['order_id']}/refunds",
+        as_user="client",
+        json={"amount": 1, "reason": "again"},
+        expect=409,
+    )
+    demo.state["refund"] = requested
+    return (
+        f"client asks for {amount} back ({requested['refund_id']}): PENDING_REVIEW, review due "
+        f"{requested['review_due_at'][:16]}; a second request while it is pending → 409"
+    )
+
+
+def review(demo: Demo) -> str:
+    refund_id = demo.state["refund"]["refund_id"]
+    demo.call("GET", "/refunds?status=PENDING_REVIEW", as_user="client", expect=403)
+    # The review task stores its token on the refund, then the refund shows in the reviewer queue.
+    wait_for(
+        demo,
+        "the refund in the reviewer queue",
+        lambda: any(
+            r["refund_id"] == refund_id
+            for r in demo.call("GET", "/refunds?status=PENDING_REVIEW", as_user="reviewer", groups=("reviewer",))[
+                "items"
+            ]
+        ),
+    )
+    decided = demo.call(
+        "POST",
+        f"/refunds/{refund_id}/decision",
+        as_user="reviewer",
+        groups=("reviewer",),
+        json={"decision": "approve", "note": "Photo shows the damage"},
+    )
+    demo.call(
+        "POST",
+        f"/refunds/{refund_id}/decision",
+        as_user="reviewer2",
+        groups=("reviewer",),
+        json={"decision": "reject"},
+        expect=409,
+    )
+    return f"reviewer finds it in the queue and approves ({decided['status']}); a second decision → 409"
+
+
+def refunded(demo: Demo) -> str:
+    refund_id = demo.state["refund"]["refund_id"]
+    order_id = demo.state["order"]["order_id"]
+    done = wait_for(
+        demo,
+        "the refund to be executed",
+        lambda: (
+            (r := demo.call("GET", f"/refunds/{refund_id}", as_user="client"))["status"] in ("SUCCEEDED", "FAILED")
+            and r
+        ),
+        timeout=30,
+    )
+    demo.check(done["status"] == "SUCCEEDED", f"refund {done['status']}: {done.get('failure_cause')}")
+    order = demo.call("GET", f"/orders/{order_id}", as_user="client")
+    demo.check(order["refunded_total"] == done["amount"], f"refunded_total {order['refunded_total']}")
+    ledger = wait_for(
+        demo,
+        "Stripe's charge.refunded webhook in the ledger",
+        lambda: [
+            e
+            for e in demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"]
+            if e["event_type"] == "charge.refunded"
+        ],
+    )
+    return (
+        f"Step Functions executes it at Stripe ({done['provider_refund_id']}): refund SUCCEEDED, order "
+        f"{order['status']} with refunded_total {order['refunded_total']}; Stripe's webhook is recorded as "
+        f"{ledger[0]['outcome']} (not counted twice)"
     )
 
 
@@ -206,6 +376,13 @@ STEPS: list[tuple[str, Step]] = [
     ("timeline", timeline),
     ("cancel", cancel),
     ("pay", pay),
+    ("ship", ship),
+    ("deliver", deliver),
+    ("subscribe", subscribe),
+    ("ticket", ticket),
+    ("refund", refund),
+    ("review", review),
+    ("refunded", refunded),
     ("notify", notifications),
     ("events", bus_events),
 ]

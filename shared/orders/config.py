@@ -82,7 +82,7 @@ class Config(BaseModel):
     review_timeout_seconds: int = Field(default=172800, ge=1, le=31_536_000, alias="REVIEW_TIMEOUT_SECONDS")
     review_timeout_action: Literal["approve", "reject"] = Field(default="approve", alias="REVIEW_TIMEOUT_ACTION")
     # Which adapter executes refunds at the payment provider (see orders.refund_gateway).
-    refund_gateway: str = Field(default="fake", alias="REFUND_GATEWAY")
+    refund_gateway: str = Field(default="provider", alias="REFUND_GATEWAY")
 
     def table(self, name: str) -> str:
         """The table name in setting ``name``; a clear error where the template did not wire it."""

@@ -76,8 +76,46 @@ class FakeRefundGateway:
 
 _FAKE = FakeRefundGateway()  # one per process, so retries see the failures counted so far
 
+
+class ProviderRefundGateway:
+    """Refunds at the provider that took the payment, through its adapter (orders.payments).
+
+    Stripe: a Refund on the order's PaymentIntent, idempotent on the refund id, with the refund id
+    in its metadata (so the `charge.refunded` webhook that follows is recognised as ours). App Store
+    and Google Play purchases are refunded by the stores themselves: those refunds fail permanently
+    here with that cause, and the store's own notification records the refund when it happens.
+    """
+
+    def refund(self, *, order: Order, refund: Refund, idempotency_key: str) -> ProviderRefund:
+        from orders.errors import ProviderUnavailable
+        from orders.payments import payment_provider
+
+        if order.payment_provider != "stripe" or not order.payment_reference:
+            where = order.payment_provider or "no provider on record"
+            raise PermanentProviderError(f"cannot refund a payment made through {where} from the server")
+        try:
+            created = payment_provider().refund(
+                order.payment_reference,
+                refund.amount,
+                refund.currency,
+                idempotency_key=idempotency_key,
+                metadata={"refund_id": refund.refund_id, "order_id": order.order_id},
+            )
+        except ProviderUnavailable as exc:
+            status = int(exc.details.get("http_status") or 0)
+            # No answer, rate limited or a provider-side error: worth retrying. Anything else
+            # (charge already refunded, amount too large, disputed) will not change on retry.
+            if status == 0 or status == 429 or status >= 500:
+                raise TransientProviderError(f"stripe unavailable (HTTP {status or 'no answer'})") from exc
+            raise PermanentProviderError(
+                f"stripe refused the refund (HTTP {status}, {exc.details.get('stripe_code') or 'no code'})"
+            ) from exc
+        return ProviderRefund(provider_refund_id=created.refund_id, status=created.status)
+
+
 _FACTORIES: dict[str, Callable[[], RefundGateway]] = {
     "fake": lambda: _FAKE,
+    "provider": ProviderRefundGateway,
 }
 
 

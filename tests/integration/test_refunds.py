@@ -38,7 +38,7 @@ def review_timeout() -> str:
 
 @pytest.fixture
 def runtime(aws: None, review_timeout: str) -> LambdaRuntime:
-    refs = REFS | workflow_refs() | {"RefundReviewTimeoutSeconds": review_timeout}
+    refs = REFS | workflow_refs() | {"RefundReviewTimeoutSeconds": review_timeout, "RefundGateway": "fake"}
     return LambdaRuntime(refs, base_env=FAKE_AWS_ENV)
 
 
@@ -47,7 +47,7 @@ def flows(runtime: LambdaRuntime) -> Iterator[Workflows]:
     from orders.dal.workflow import sfn_client
 
     sfn_client.cache_clear()
-    with workflows(runtime, REFS | workflow_refs()) as deployed:
+    with workflows(runtime, REFS | workflow_refs() | {"RefundGateway": "fake"}) as deployed:
         yield deployed
         _drain(deployed)
     sfn_client.cache_clear()
@@ -254,7 +254,8 @@ def test_transient_provider_errors_are_retried(api: Api, runtime: LambdaRuntime,
     refund = request(api, order["order_id"], amount=1500, reason="late [fake:transient=2]").body
     awaiting_review(api, refund["refund_id"])
     assert decide(api, refund["refund_id"], "approve").status == 200
-    assert finished(flows, refund["refund_id"], timeout=30)["status"] == "SUCCEEDED"
+    done = finished(flows, refund["refund_id"], timeout=30)
+    assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
     assert get_refund(api, refund["refund_id"])["status"] == "SUCCEEDED"
     assert get_order(api, order["order_id"])["refunded_total"] == 1500
     history = flows.history(flows.execution_arn(SM, refund["refund_id"]))
