@@ -226,7 +226,7 @@ def subscribe(demo: Demo) -> str:
         "POST", "/orders", as_user="client", json={"items": [{"sku": "premium-monthly", "quantity": 1}]}, expect=201
     )
     demo.state["subscription"] = created
-    paid_line = pay(demo, "subscription")
+    pay(demo, "subscription")
     completed = order_status(demo, "subscription", "COMPLETED")
     held = {e["sku"]: e for e in demo.call("GET", "/me/entitlements", as_user="client")["items"]}
     demo.check("premium-monthly" in held and held["premium-monthly"]["active"], f"no active subscription: {held}")
