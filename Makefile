@@ -50,7 +50,7 @@ demo: $(VENV)/.installed ## Drive the full scenario over HTTP against a running 
 	$(PY) -m local_stack demo --url $(or $(URL),http://127.0.0.1:$(PORT))
 
 test: setup lint typecheck ## Everything CI checks: lint, types, then every test (template checks included)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed ## ruff lint + format check
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,4 @@
-"""Make moto behave like DynamoDB where the tests and the local stack depend on it.
+"""Make moto behave like AWS where the tests and the local stack depend on it.
 
 DynamoDB applies each write, and each whole transaction, atomically: a condition is checked and
 the write applied with no other write in between. moto's backend takes no lock, so two threads
@@ -8,10 +8,18 @@ so a race under test is the product's (read, decide, conditional write), not the
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local_stack.runtime import LambdaRuntime
+
+log = logging.getLogger("local_stack.lambda")
 
 _WRITES = ("transact_write_items", "put_item", "update_item", "delete_item")  # batch writes go through these
 
@@ -37,3 +45,51 @@ def atomic_dynamodb_writes() -> Iterator[None]:
     finally:
         for name, original in originals.items():
             setattr(DynamoDBBackend, name, original)
+
+
+@contextmanager
+def lambda_invocations_to(runtime: LambdaRuntime) -> Iterator[None]:
+    """Every Lambda invoke inside moto (Step Functions tasks, lambda:Invoke) runs the real handler.
+
+    Needs moto's ``lambda.use_docker`` off, which routes invokes to ``LambdaSimpleBackend.invoke``.
+    A handler exception is answered as Lambda answers a function error (``X-Amz-Function-Error:
+    Unhandled`` and ``{"errorType", "errorMessage"}``), so a definition's Retry and Catch match the
+    exception's class name. An asynchronous invoke (``Event``) runs on a thread of its own.
+    """
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def invoke(
+        backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
+        logical_id = function_name.split(":function:")[-1].split(":")[0]
+        event = json.loads(body) if body else {}
+        if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+            threading.Thread(target=_invoke_logged, args=(runtime, logical_id, event), daemon=True).start()
+            return b""
+        try:
+            result = runtime.invoke(logical_id, event)
+        except Exception as exc:
+            log.exception("%s failed", logical_id)
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(
+                {
+                    "errorMessage": str(exc),
+                    "errorType": type(exc).__name__,
+                    "stackTrace": traceback.format_tb(exc.__traceback__),
+                }
+            ).encode()
+        return json.dumps(result).encode()
+
+    original = LambdaSimpleBackend.invoke
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
+
+
+def _invoke_logged(runtime: LambdaRuntime, logical_id: str, event: Any) -> None:
+    try:
+        runtime.invoke(logical_id, event)
+    except Exception:
+        log.exception("%s failed (asynchronous invoke)", logical_id)

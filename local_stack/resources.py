@@ -233,14 +233,18 @@ def _substitute(value: Any, substitutions: Mapping[str, str]) -> Any:
     return value
 
 
+def state_machine_definition(resource: Mapping[str, Any], refs: Mapping[str, str]) -> dict[str, Any]:
+    """A state machine's definition with its DefinitionSubstitutions resolved against ``refs``."""
+    props = resource.get("Properties", {})
+    substitutions = {k: str(v) for k, v in resolve(props.get("DefinitionSubstitutions", {}), refs).items()}
+    return _substitute(_definition(resource), substitutions)  # type: ignore[no-any-return]
+
+
 def _create_state_machines(sfn: Any, template: Mapping[str, Any], created: CreatedResources) -> None:
     for kind in STATE_MACHINE_KINDS:
         for logical_id, resource in resources(template, kind).items():
             props = resource.get("Properties", {})
-            substitutions = {
-                k: str(v) for k, v in resolve(props.get("DefinitionSubstitutions", {}), created.refs).items()
-            }
-            definition = _substitute(_definition(resource), substitutions)
+            definition = state_machine_definition(resource, created.refs)
             name = resolve(props.get("Name") or props.get("StateMachineName") or logical_id, created.refs)
             machine_arn = sfn.create_state_machine(
                 name=name,

@@ -14,7 +14,6 @@ import os
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
 from local_stack.fake_stripe import LOCAL_API_KEY, LOCAL_WEBHOOK_SECRET, FakeStripe, FakeStripeServer
-from local_stack.moto_patches import atomic_dynamodb_writes
+from local_stack.moto_patches import atomic_dynamodb_writes, lambda_invocations_to
 from local_stack.resources import REGION, CreatedResources, create_resources, load_seed, seed_catalog
 from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller
@@ -78,7 +77,6 @@ class LocalStack:
         self._seed = seed
         self._serve_api = serve_api
         self._env_before: dict[str, str] | None = None
-        self._original_invoke: Any = None
         self._moto: Any = None
         self._moto_config_before: Any = {}
         self.api: ApiGateway | None = None
@@ -193,11 +191,6 @@ class LocalStack:
             self.api.stop()
         if self.stripe_server is not None:
             self.stripe_server.stop()
-        if self._original_invoke is not None:
-            from moto.awslambda_simple.models import LambdaSimpleBackend
-
-            LambdaSimpleBackend.invoke = self._original_invoke  # type: ignore[method-assign]
-            self._original_invoke = None
         if self._moto is not None:
             from moto.core.config import default_user_config
 
@@ -235,35 +228,10 @@ class LocalStack:
 
     def _dispatch_lambda_to_runtime(self) -> None:
         """Lambda invocations inside moto (Step Functions tasks, lambda:Invoke) run the real handler."""
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-
-        runtime = self.runtime
-        assert runtime is not None
-
-        def invoke(
-            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-        ) -> bytes:
-            name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
-            event = json.loads(body) if body else {}
-            if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
-                threading.Thread(target=_invoke_logged, args=(runtime, name, event), daemon=True).start()
-                return b""
-            try:
-                result = runtime.invoke(name, event)
-            except Exception as exc:
-                log.exception("%s failed", name)
-                response_headers["x-amz-function-error"] = "Unhandled"
-                return json.dumps(
-                    {
-                        "errorMessage": str(exc),
-                        "errorType": type(exc).__name__,
-                        "stackTrace": traceback.format_tb(exc.__traceback__),
-                    }
-                ).encode()
-            return json.dumps(result).encode()
-
-        self._original_invoke = LambdaSimpleBackend.invoke
-        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+        assert self.runtime is not None
+        dispatch = contextlib.ExitStack()
+        dispatch.enter_context(lambda_invocations_to(self.runtime))
+        self.on_stop.insert(0, dispatch.close)
 
     def _start_stream_consumers(self) -> None:
         """Deliver DynamoDB stream records to every function with a DynamoDB event, as Lambda does.
@@ -366,13 +334,6 @@ class LocalStack:
                         Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
                     )
             return 200, {"items": list(self._bus_events)}
-
-
-def _invoke_logged(runtime: LambdaRuntime, name: str, event: Any) -> None:
-    try:
-        runtime.invoke(name, event)
-    except Exception:
-        log.exception("%s failed (asynchronous invocation)", name)
 
 
 def _session() -> Any:

@@ -17,7 +17,7 @@ for _ in $(seq 1 300); do
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "the local stack exited during start-up:" >&2; tail -50 build/local-stack.log >&2; exit 1
   fi
-  if $PY -c "import sys, requests; sys.exit(requests.get('${url}/products', timeout=2).status_code != 200)" 2>/dev/null; then
+  if $PY -c "import sys, requests; sys.exit(requests.get('${url}/products', timeout=30).status_code != 200)" 2>/dev/null; then
     up=1; break
   fi
   sleep 0.1

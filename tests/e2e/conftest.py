@@ -47,9 +47,10 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the local stack did not come up:\n{log_path.read_text()[-4000:]}")
             try:
-                if requests.get(f"{url}/products", timeout=5).status_code == 200:
+                # The first request imports the catalog handler (a cold start): give it time.
+                if requests.get(f"{url}/products", timeout=30).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         yield RunningStack(url, port, time.perf_counter() - started)
     finally:

@@ -24,8 +24,10 @@ from unittest.mock import patch
 import boto3
 from moto.core.config import default_user_config
 
+from local_stack.moto_patches import lambda_invocations_to
+from local_stack.resources import state_machine_definition
 from local_stack.runtime import LambdaRuntime
-from local_stack.template import ROOT, load_template, resolve, resources
+from local_stack.template import load_template, resources
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -52,29 +54,10 @@ def workflow_refs(template: Mapping[str, Any] | None = None) -> dict[str, str]:
 
 def definition(logical_id: str, refs: Mapping[str, str], template: Mapping[str, Any] | None = None) -> str:
     """The state machine's ASL with its DefinitionSubstitutions resolved against ``refs``."""
-    props = (template or load_template())["Resources"][logical_id]["Properties"]
-    text: str = (ROOT / props["DefinitionUri"]).read_text()
-    for name, value in resolve(props.get("DefinitionSubstitutions", {}), refs).items():
-        text = text.replace("${" + name + "}", str(value))
+    text = json.dumps(state_machine_definition((template or load_template())["Resources"][logical_id], refs))
     if "${" in text:
         raise ValueError(f"{logical_id}: unresolved substitution in {text[text.index('${') :][:60]}")
     return text
-
-
-def _dispatcher(runtime: LambdaRuntime) -> Any:
-    def invoke(
-        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-    ) -> bytes:
-        logical_id = function_name.split(":function:")[-1].split(":")[0]
-        event = json.loads(body) if body else {}
-        try:
-            result = runtime.invoke(logical_id, event)
-        except Exception as exc:  # what Lambda answers for an unhandled function error
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
-        return json.dumps(result).encode()
-
-    return invoke
 
 
 @dataclass
@@ -126,7 +109,7 @@ def workflows(
     template = template or load_template()
     with (
         patch.dict(default_user_config, MOTO_CONFIG),
-        patch("moto.awslambda_simple.models.LambdaSimpleBackend.invoke", _dispatcher(runtime)),
+        lambda_invocations_to(runtime),
     ):
         iam = boto3.client("iam", region_name=REGION)
         role = iam.create_role(
