@@ -93,14 +93,15 @@ class LambdaRuntime:
     def _enter(self, logical_id: str) -> None:
         if self._current == logical_id:
             return
-        from orders import cache
+        from orders import cache, config
 
-        previous = self.environment(self._current) if self._current else {}
         environment = self.environment(logical_id)
-        # Set the new values before removing stale ones: other threads (moto's) read os.environ too.
+        # Variables are only ever added or overwritten, never removed: other threads (moto's
+        # executor, botocore's proxy lookup) iterate os.environ while functions switch. What a
+        # function may read of its own settings comes from its environment alone (use_environment),
+        # so a variable another function left behind is not seen as this function's.
         os.environ.update(environment)
-        for name in previous.keys() - environment.keys():
-            os.environ.pop(name, None)
+        config.use_environment(lambda: environment)
         cache.reset()
         self._rename_service(environment.get("POWERTOOLS_SERVICE_NAME"))
         self._current = logical_id

@@ -202,6 +202,9 @@ class LocalStack:
             os.environ.clear()
             os.environ.update(self._env_before)
             self._env_before = None
+        from orders import config
+
+        config.use_environment(config.process_environment)
         _forget_cached_clients()
 
     # --- parts -------------------------------------------------------------------------------

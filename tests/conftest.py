@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,17 @@ def api_event(
         event["headers"][key] = value
         event["multiValueHeaders"][key] = [value]
     return event
+
+
+@pytest.fixture(autouse=True)
+def settings_from_the_process_environment() -> Iterator[None]:
+    """Each test starts reading settings from os.environ (a LambdaRuntime may have switched them)."""
+    from orders import cache, config
+
+    config.use_environment(config.process_environment)
+    cache.reset()
+    yield
+    config.use_environment(config.process_environment)
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
 """Runtime configuration, parsed once from the environment.
 
 Every setting has one place here; code asks ``get_config()`` instead of reading
-``os.environ``. Tests call ``get_config.cache_clear()`` after changing the environment.
+``os.environ``. Hosts of several functions switch with ``use_environment`` and ``orders.cache.reset()``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -113,6 +114,20 @@ class Config(BaseModel):
         return value
 
 
+def process_environment() -> Mapping[str, str]:
+    return os.environ
+
+
+_environment: Callable[[], Mapping[str, str]] = process_environment
+
+
+def use_environment(source: Callable[[], Mapping[str, str]]) -> None:
+    """Where settings are read from. Lambda: the process environment. A host that runs several
+    functions in one process (the local stack, the tests) points it at the active function's own."""
+    global _environment
+    _environment = source
+
+
 @per_environment
 def get_config() -> Config:
-    return Config.model_validate(dict(os.environ))
+    return Config.model_validate(dict(_environment()))
