@@ -8,11 +8,13 @@ demo with a non-zero exit.
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -353,13 +355,37 @@ def refunded(demo: Demo) -> str:
 
 def notifications(demo: Demo) -> str:
     order_id = demo.state["order"]["order_id"]
-    items = wait_for(
-        demo,
-        "the purchase-confirmed notification",
-        lambda: demo.call("GET", f"/_local/notifications?order_id={order_id}")["items"],
-    )
+    expected = {"order.paid", "order.shipped", "order.delivered", "refund.approved", "refund.completed"}
+
+    def all_sent() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = demo.call("GET", f"/_local/notifications?order_id={order_id}")["items"]
+        return found if expected <= {item["event"] for item in found} else []
+
+    items = wait_for(demo, f"the notifications {sorted(expected)}", all_sent)
     sent = ", ".join(sorted({f"{i['event']} by {i['channel']}" for i in items}))
-    return f"{len(items)} notification(s) to the client for {order_id}: {sent}"
+    latencies = notify_latencies(demo, order_id, items)
+    measured = (
+        f"; status write → notification sent: median {statistics.median(latencies):.0f} ms over "
+        f"{len(latencies)} changes (max {max(latencies):.0f} ms)"
+        if latencies
+        else ""
+    )
+    return f"{len(items)} notification(s) to the client for {order_id}: {sent}{measured}"
+
+
+def notify_latencies(demo: Demo, order_id: str, items: list[dict[str, Any]]) -> list[float]:
+    """Milliseconds from each status change on the order's timeline to its notification's send time."""
+    timeline = demo.call("GET", f"/orders/{order_id}/events", as_user="client")["items"]
+    changed_at = {f"order.{e['to_status'].lower()}": e["at"] for e in timeline if e.get("to_status")}
+    return [
+        (_instant(item["at"]) - _instant(changed_at[item["event"]])) * 1000
+        for item in items
+        if item["event"] in changed_at
+    ]
+
+
+def _instant(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def bus_events(demo: Demo) -> str:
