@@ -10,15 +10,19 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from local_stack.apigw import Match, Route, build_event, routes_of  # noqa: E402
 from local_stack.template import function_specs, load_template  # noqa: E402
 
 USER = "user-0001"
+SAMPLE_TIME = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
 ORDER = "ord_0123456789abcdef0123456789abcdef"
 TICKET = f"tkt-{ORDER}-0a1b2c3d4e5f"
 REFUND = "rf_0123456789abcdef0123456789abcdef_a1b2c3d4e5f6"
@@ -185,16 +189,15 @@ def claims(user_id: str, groups: list[str]) -> dict[str, Any]:
 
 
 def proxy_event(
-    method: str,
-    resource: str,
+    route: Route,
     *,
     path_params: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     body: Any = None,
-    authorized: bool = True,
 ) -> dict[str, Any]:
-    path = resource
+    """The event the API would send for this request: built by the local stack's own API Gateway."""
+    path = route.resource
     for name, value in (path_params or {}).items():
         path = path.replace("{" + name + "}", value)
     all_headers = {
@@ -205,76 +208,43 @@ def proxy_event(
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https",
         **({"Content-Type": "application/json"} if body is not None else {}),
-        **({"Authorization": "Bearer eyJraWQiOiJleGFtcGxlIn0.e30.signature"} if authorized else {}),
+        **({"Authorization": "Bearer eyJraWQiOiJleGFtcGxlIn0.e30.signature"} if route.authorized else {}),
         **(headers or {}),
     }
-    request_context: dict[str, Any] = {
-        "accountId": "123456789012",
-        "apiId": "abcdef1234",
-        "resourceId": "a1b2c3",
-        "resourcePath": resource,
-        "httpMethod": method,
-        "path": f"/dev{path}",
-        "protocol": "HTTP/1.1",
-        "stage": "dev",
-        "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-        "domainPrefix": "abcdef1234",
-        "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-        "extendedRequestId": "BQGojGkVIAMFvNQ=",
-        "requestTime": "22/Nov/2026:04:00:00 +0000",
-        "requestTimeEpoch": 1795320000000,
-        "identity": {
-            "sourceIp": "203.0.113.7",
-            "userAgent": "orders-app/1.0",
-            "accessKey": None,
-            "accountId": None,
-            "caller": None,
-            "user": None,
-            "userArn": None,
-            "cognitoIdentityId": None,
-            "cognitoIdentityPoolId": None,
-            "cognitoAuthenticationType": None,
-            "cognitoAuthenticationProvider": None,
-        },
-    }
-    if authorized:
-        request_context["authorizer"] = {"claims": claims(USER, [])}
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path_params or None,
-        "stageVariables": None,
-        "requestContext": request_context,
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
+    event = build_event(
+        method=route.method,
+        raw_path=path + ("?" + urlencode(query) if query else ""),
+        headers=list(all_headers.items()),
+        body=json.dumps(body).encode() if body is not None else b"",
+        match=Match(route, dict(path_params or {})),
+        claims=claims(USER, []) if route.authorized else None,
+        source_ip="203.0.113.7",
+        request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        now=SAMPLE_TIME,
+    )
+    # As deployed: the stage is the environment's, and API Gateway names the path with the stage.
+    event["requestContext"] |= {"stage": "dev", "path": f"/dev{path}", "apiId": "abcdef1234", "resourceId": "a1b2c3"}
+    return event
 
 
 def main() -> None:
     out = ROOT / "events"
     out.mkdir(exist_ok=True)
-    routes = {(r.method, r.path): r for spec in function_specs(load_template()).values() for r in spec.routes}
+    routes = {(r.method, r.resource): r for r in routes_of(function_specs(load_template()).values())}
     missing = sorted(set(routes) - set(SAMPLES))
     if missing:
         raise SystemExit(f"no sample for routes {missing}: add them to SAMPLES")
     for key, route in sorted(routes.items()):
         sample = SAMPLES[key]
         event = proxy_event(
-            route.method,
-            route.path,
+            route,
             path_params=sample.get("path_params"),
             query=sample.get("query"),
             headers=sample.get("headers"),
             body=sample.get("body"),
-            authorized=route.authorized,
         )
         (out / f"{sample['name']}.json").write_text(json.dumps(event, indent=2) + "\n")
-        print(f"events/{sample['name']}.json  {route.method} {route.path}")
+        print(f"events/{sample['name']}.json  {route.method} {route.resource}")
 
 
 if __name__ == "__main__":

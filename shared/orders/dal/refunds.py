@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orders.dal import cursor, keys
-from orders.dal.dynamo import dynamodb_client, from_item, to_item
+from orders.dal.dynamo import Repository, from_item, to_item
 from orders.models.refund import Refund, RefundStatus, order_id_of
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 # Attributes of the item that are not fields of the model.
@@ -43,15 +42,7 @@ def refund_record(refund: Refund) -> dict[str, Any]:
     )
 
 
-class RefundsRepository:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
-
+class RefundsRepository(Repository):
     # --- transaction items -------------------------------------------------------------------
     def put_new(self, refund: Refund) -> TransactWriteItemTypeDef:
         return {
