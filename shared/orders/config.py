@@ -84,6 +84,13 @@ class Config(BaseModel):
     # Which adapter executes refunds at the payment provider (see orders.refund_gateway).
     refund_gateway: str = Field(default="provider", alias="REFUND_GATEWAY")
 
+    # --- reports (orders.logic.reports) ---
+    # The longest window GET /reports/summary accepts, and the most orders one report reads.
+    report_max_days: int = Field(default=92, ge=1, le=366, alias="REPORT_MAX_DAYS")
+    report_max_orders: int = Field(default=5000, ge=1, alias="REPORT_MAX_ORDERS")
+    # Where the scheduled daily report is written (reports/YYYY/MM/DD/summary.json and .csv).
+    reports_bucket: str | None = Field(default=None, alias="REPORTS_BUCKET")
+
     def table(self, name: str) -> str:
         """The table name in setting ``name``; a clear error where the template did not wire it."""
         value = getattr(self, name)

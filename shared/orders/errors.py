@@ -284,3 +284,19 @@ class OwnOrderReview(Forbidden):
 class InvalidRefundState(Conflict):
     code = "INVALID_REFUND_STATE"
     default_message = "The refund is not in a state that allows this step."
+
+
+# --- reports -------------------------------------------------------------------------------
+class ReportWindowInvalid(InvalidRequest):
+    code = "REPORT_WINDOW_INVALID"
+    default_message = "`from` must not be after `to`."
+
+
+class ReportWindowTooLong(InvalidRequest):
+    code = "REPORT_WINDOW_TOO_LONG"
+    default_message = "The report window is too long; ask for a shorter range."
+
+
+class ReportTooLarge(InvalidRequest):
+    code = "REPORT_TOO_LARGE"
+    default_message = "Too many orders in this window for one report; ask for a shorter range."
