@@ -31,6 +31,9 @@ class Config(BaseModel):
         alias="SHIPPING_FEES",
     )
     default_page_size: int = Field(default=20, ge=1, le=100, alias="DEFAULT_PAGE_SIZE")
+    # Request bodies above this size are refused (413) before parsing. API Gateway's own cap is 10 MB and
+    # Lambda's 6 MB; the largest legitimate body (an App Store JWS with its certificate chain) is ~20 KB.
+    max_body_bytes: int = Field(default=65536, ge=1024, alias="MAX_BODY_BYTES")
     # Notifications and downstream events (notify, preferences).
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     sender_email: str | None = Field(default=None, alias="SENDER_EMAIL")

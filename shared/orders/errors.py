@@ -54,6 +54,13 @@ class Unavailable(DomainError):
 
 
 # --- concrete errors -----------------------------------------------------------------------
+class PayloadTooLarge(BadRequest):
+    """Answered before routing (orders.http.lambda_entry) with HTTP 413."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    default_message = "The request body is too large."
+
+
 class InvalidJson(BadRequest):
     code = "INVALID_JSON"
     default_message = "The request body is not valid JSON."

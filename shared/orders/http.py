@@ -146,6 +146,26 @@ CurrentCaller = Annotated[Caller, Depends(_current_caller)]
 
 
 # --- the Lambda entry point ------------------------------------------------------------------
+def _body_too_large(event: dict[str, Any]) -> bool:
+    from orders.config import get_config
+
+    body = event.get("body")
+    return isinstance(body, str) and len(body) > get_config().max_body_bytes
+
+
+def _too_large_response() -> dict[str, Any]:
+    import json
+
+    body = {"code": errors.PayloadTooLarge.code, "message": errors.PayloadTooLarge.default_message}
+    logger.info("request refused", extra={"error_code": errors.PayloadTooLarge.code, "http_status": 413})
+    return {
+        "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE.value,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
 def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The decorated Lambda handler of an API function: correlation id, metrics, tracing."""
     from aws_lambda_powertools.logging import correlation_paths
@@ -156,6 +176,9 @@ def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambd
     @tracer.capture_lambda_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if _body_too_large(event):
+            metrics.add_metric(name="RequestsTooLarge", unit="Count", value=1)
+            return _too_large_response()
         return app.resolve(event, context)
 
     return lambda_handler
