@@ -61,6 +61,13 @@ class PayloadTooLarge(BadRequest):
     default_message = "The request body is too large."
 
 
+class UnsupportedMediaType(BadRequest):
+    """Answered before routing (orders.http.lambda_entry) with HTTP 415."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    default_message = "Send the body as application/json."
+
+
 class InvalidJson(BadRequest):
     code = "INVALID_JSON"
     default_message = "The request body is not valid JSON."

@@ -153,13 +153,19 @@ def _body_too_large(event: dict[str, Any]) -> bool:
     return isinstance(body, str) and len(body) > get_config().max_body_bytes
 
 
-def _too_large_response() -> dict[str, Any]:
+def _multipart(event: dict[str, Any]) -> bool:
+    headers = event.get("headers") or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type" and isinstance(v, str)), "")
+    return content_type.strip().lower().startswith(("multipart/", "application/x-www-form-urlencoded"))
+
+
+def _refusal(status: HTTPStatus, error: type[errors.DomainError]) -> dict[str, Any]:
     import json
 
-    body = {"code": errors.PayloadTooLarge.code, "message": errors.PayloadTooLarge.default_message}
-    logger.info("request refused", extra={"error_code": errors.PayloadTooLarge.code, "http_status": 413})
+    body = {"code": error.code, "message": error.default_message}
+    logger.info("request refused", extra={"error_code": error.code, "http_status": status.value})
     return {
-        "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE.value,
+        "statusCode": status.value,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
         "body": json.dumps(body),
         "isBase64Encoded": False,
@@ -172,13 +178,17 @@ def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambd
 
     from orders.observability import metrics, tracer
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    # clear_state: keys a request appended (order_id, refund_id) must not leak into the next request's logs.
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if _body_too_large(event):
             metrics.add_metric(name="RequestsTooLarge", unit="Count", value=1)
-            return _too_large_response()
+            return _refusal(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, errors.PayloadTooLarge)
+        if _multipart(event):
+            # Powertools' validation middleware raises on a multipart type without a boundary (a 502).
+            return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, errors.UnsupportedMediaType)
         return app.resolve(event, context)
 
     return lambda_handler

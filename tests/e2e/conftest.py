@@ -49,7 +49,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
             try:
                 if requests.get(f"{url}/products", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         yield RunningStack(url, port, time.perf_counter() - started)
     finally:
