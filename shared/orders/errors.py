@@ -201,6 +201,11 @@ class OrderNotPayable(Conflict):
     default_message = "Only an order waiting for payment can be paid."
 
 
+class ProviderRefused(InvalidRequest):
+    code = "PROVIDER_REFUSED"
+    default_message = "The payment provider refused the request (e.g. an amount over its maximum)."
+
+
 class ProviderUnavailable(Unavailable):
     code = "PROVIDER_UNAVAILABLE"
     default_message = "The payment provider could not be reached; retry later."

@@ -153,6 +153,20 @@ def _body_too_large(event: dict[str, Any]) -> bool:
     return isinstance(body, str) and len(body) > get_config().max_body_bytes
 
 
+def _not_utf8(event: dict[str, Any]) -> bool:
+    import base64
+    import binascii
+
+    body = event.get("body")
+    if not event.get("isBase64Encoded") or not isinstance(body, str):
+        return False
+    try:
+        base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return True
+    return False
+
+
 def _multipart(event: dict[str, Any]) -> bool:
     headers = event.get("headers") or {}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type" and isinstance(v, str)), "")
@@ -186,6 +200,9 @@ def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambd
         if _body_too_large(event):
             metrics.add_metric(name="RequestsTooLarge", unit="Count", value=1)
             return _refusal(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, errors.PayloadTooLarge)
+        if _not_utf8(event):
+            # JSON is UTF-8 (RFC 8259); Powertools would raise UnicodeDecodeError on it (a 502).
+            return _refusal(HTTPStatus.BAD_REQUEST, errors.InvalidJson)
         if _multipart(event):
             # Powertools' validation middleware raises on a multipart type without a boundary (a 502).
             return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, errors.UnsupportedMediaType)
