@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+TOOLS_VENV := .venv-tools
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 ENV ?= dev
@@ -11,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run ci-demo test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean
+.PHONY: help setup run ci-demo security fuzz test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,7 +32,12 @@ $(SAM_VENV)/.installed: requirements/sam.txt | $(VENV)/.installed
 	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python -r requirements/sam.txt
 	touch $@
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed ## Create the virtualenvs (project + SAM CLI)
+$(TOOLS_VENV)/.installed: requirements/tools.txt | $(VENV)/.installed
+	$(PYTHON) -m venv --without-pip $(TOOLS_VENV)
+	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python -r requirements/tools.txt
+	touch $@
+
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS_VENV)/.installed ## Create the virtualenvs (project, SAM CLI, security tools)
 
 # The run command needs only the project venv (SAM CLI is not used locally): a fresh clone starts fast.
 run: $(VENV)/.installed ## Set up what is missing, then run the whole system on http://127.0.0.1:3000 (PORT=...; Ctrl-C stops)
@@ -53,8 +59,11 @@ invoke: $(VENV)/.installed ## Invoke one function: make invoke FN=CatalogFunctio
 demo: $(VENV)/.installed ## Drive the full scenario over HTTP against a running stack (URL=http://127.0.0.1:3000)
 	$(PY) -m local_stack demo --url $(or $(URL),http://127.0.0.1:$(PORT))
 
-test: setup lint typecheck ## Everything CI checks: lint, types, then every test (template checks included)
+test: setup lint typecheck security ## Everything CI checks: lint, types, template security, then every test
 	$(PY) -m pytest -n 2 --dist loadfile
+
+security: $(VENV)/.installed $(TOOLS_VENV)/.installed ## cfn-lint serverless rules + checkov on the SAM translation (fails on any finding)
+	$(PY) tools/security.py --checkov $(TOOLS_VENV)/bin/checkov
 
 lint: $(VENV)/.installed ## ruff lint + format check
 	$(VENV)/bin/ruff check .
@@ -81,6 +90,9 @@ integration: $(VENV)/.installed ## Integration tests (moto)
 
 e2e: $(VENV)/.installed ## End-to-end tests: start the local stack on a free port, use it over HTTP
 	$(PY) -m pytest tests/e2e
+
+fuzz: $(VENV)/.installed ## schemathesis on docs/openapi.json against a local stack (FUZZ_EXAMPLES=30 FUZZ_TIMEOUT=480)
+	tools/fuzz.sh
 
 ci-demo: $(VENV)/.installed ## Start the stack in the background on a free port, run the demo against it, stop it
 	tools/ci_demo.sh

@@ -2,10 +2,10 @@
 
 Generic over the kinds the system uses: DynamoDB tables (indexes, streams, TTL), state
 machines (``DefinitionUri`` file or inline ``Definition``, with ``DefinitionSubstitutions``),
-SNS topics, SQS queues, EventBridge buses and rules with their targets, and the functions
+SNS topics, SQS queues, S3 buckets, EventBridge buses and rules with their targets, and the functions
 (registered in moto's Lambda so their ARNs exist for Step Functions and rules).
 
-Physical names are the logical ids. ``refs`` maps what CloudFormation would resolve:
+Physical names are the logical ids (buckets: see :func:`bucket_name`). ``refs`` maps what CloudFormation would resolve:
 ``"OrdersTable"`` → its Ref value, ``"OrdersTable.Arn"`` → its GetAtt, pseudo parameters and
 parameter defaults; :func:`local_stack.template.resolve` uses it for function environments.
 """
@@ -91,6 +91,7 @@ def create_messaging(client: Any, template: Mapping[str, Any], created: CreatedR
     refs = created.refs
     _create_topics(client("sns"), template, refs)
     _create_queues(client("sqs"), template, refs)
+    _create_buckets(client("s3"), template, refs)
     _create_buses(client("events"), client("sqs"), template, created)
     _create_state_machines(client("stepfunctions"), template, created)
     _create_rules(client("events"), template, refs)
@@ -145,6 +146,21 @@ def _create_queues(sqs: Any, template: Mapping[str, Any], refs: dict[str, str]) 
         refs[f"{logical_id}.QueueName"] = name
         refs[f"{logical_id}.QueueUrl"] = url
         log.info("queue %s", name)
+
+
+def bucket_name(logical_id: str) -> str:
+    """S3 names are lower case: the local name of a bucket is derived from its logical id."""
+    return f"{STACK_NAME}-{logical_id.lower()}"
+
+
+def _create_buckets(s3: Any, template: Mapping[str, Any], refs: dict[str, str]) -> None:
+    for logical_id in resources(template, "AWS::S3::Bucket"):
+        name = bucket_name(logical_id)
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        refs[logical_id] = name
+        refs[f"{logical_id}.Arn"] = f"arn:aws:s3:::{name}"
+        log.info("bucket %s", name)
 
 
 def _placeholder_zip() -> bytes:

@@ -60,6 +60,7 @@ class LambdaRuntime:
         self._base_env = dict(base_env or {})
         self._lock = threading.RLock()
         self._current: str | None = None
+        self._overrides: dict[str, dict[str, str]] = {}
 
     @property
     def refs(self) -> dict[str, str]:
@@ -72,10 +73,17 @@ class LambdaRuntime:
             self._refs[name] = value
             self._current = None  # environments resolve again on the next invocation
 
+    def override_environment(self, logical_id: str, **values: str) -> None:
+        """Add or replace variables of one function's environment (a test's knob)."""
+        with self._lock:
+            self._overrides.setdefault(logical_id, {}).update(values)
+            self._current = None
+
     def environment(self, logical_id: str) -> dict[str, str]:
         spec = self.specs[logical_id]
         resolved = resolve(spec.environment, self._refs)
-        return {**self._base_env, **{k: str(v) for k, v in resolved.items()}}
+        resolved_env = {k: str(v) for k, v in resolved.items()}
+        return {**self._base_env, **resolved_env, **self._overrides.get(logical_id, {})}
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         spec = self.specs[logical_id]

@@ -167,6 +167,10 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "path_params": {"refund_id": REFUND},
         "body": {"decision": "approve", "note": "Photo shows the damage."},
     },
+    ("GET", "/reports/summary"): {
+        "name": "reports_summary",
+        "query": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-21T23:59:59Z"},
+    },
 }
 
 

@@ -13,10 +13,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from orders import errors
 from orders.http import build_resolver, lambda_entry
-from orders.logic.payments import handle_event
+from orders.logic.payments import handle_event, parse_signed
 from orders.models.api import WebhookAck
 from orders.models.payment import Provider
-from orders.payments import webhook_adapter
 
 router = Router()
 
@@ -29,7 +28,7 @@ def _receive(provider: Provider) -> WebhookAck:
     except (binascii.Error, ValueError) as exc:
         raise errors.InvalidJson() from exc
     headers = {name.lower(): value for name, value in (event.headers or {}).items() if isinstance(value, str)}
-    result = handle_event(webhook_adapter(provider).parse(headers, body))
+    result = handle_event(parse_signed(provider, headers, body))
     return WebhookAck.of(result.entry, duplicate=result.duplicate)
 
 

@@ -32,6 +32,9 @@ class Config(BaseModel):
         alias="SHIPPING_FEES",
     )
     default_page_size: int = Field(default=20, ge=1, le=100, alias="DEFAULT_PAGE_SIZE")
+    # Request bodies above this size are refused (413) before parsing. API Gateway's own cap is 10 MB and
+    # Lambda's 6 MB; the largest legitimate body (an App Store JWS with its certificate chain) is ~20 KB.
+    max_body_bytes: int = Field(default=65536, ge=1024, alias="MAX_BODY_BYTES")
     # Notifications and downstream events (notify, preferences).
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     sender_email: str | None = Field(default=None, alias="SENDER_EMAIL")
@@ -84,6 +87,13 @@ class Config(BaseModel):
     review_timeout_action: Literal["approve", "reject"] = Field(default="approve", alias="REVIEW_TIMEOUT_ACTION")
     # Which adapter executes refunds at the payment provider (see orders.refund_gateway).
     refund_gateway: str = Field(default="provider", alias="REFUND_GATEWAY")
+
+    # --- reports (orders.logic.reports) ---
+    # The longest window GET /reports/summary accepts, and the most orders one report reads.
+    report_max_days: int = Field(default=92, ge=1, le=366, alias="REPORT_MAX_DAYS")
+    report_max_orders: int = Field(default=5000, ge=1, alias="REPORT_MAX_ORDERS")
+    # Where the scheduled daily report is written (reports/YYYY/MM/DD/summary.json and .csv).
+    reports_bucket: str | None = Field(default=None, alias="REPORTS_BUCKET")
 
     def table(self, name: str) -> str:
         """The table name in setting ``name``; a clear error where the template did not wire it."""

@@ -54,6 +54,20 @@ class Unavailable(DomainError):
 
 
 # --- concrete errors -----------------------------------------------------------------------
+class PayloadTooLarge(BadRequest):
+    """Answered before routing (orders.http.lambda_entry) with HTTP 413."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    default_message = "The request body is too large."
+
+
+class UnsupportedMediaType(BadRequest):
+    """Answered before routing (orders.http.lambda_entry) with HTTP 415."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    default_message = "Send the body as application/json."
+
+
 class InvalidJson(BadRequest):
     code = "INVALID_JSON"
     default_message = "The request body is not valid JSON."
@@ -187,6 +201,11 @@ class OrderNotPayable(Conflict):
     default_message = "Only an order waiting for payment can be paid."
 
 
+class ProviderRefused(InvalidRequest):
+    code = "PROVIDER_REFUSED"
+    default_message = "The payment provider refused the request (e.g. an amount over its maximum)."
+
+
 class ProviderUnavailable(Unavailable):
     code = "PROVIDER_UNAVAILABLE"
     default_message = "The payment provider could not be reached; retry later."
@@ -284,3 +303,19 @@ class OwnOrderReview(Forbidden):
 class InvalidRefundState(Conflict):
     code = "INVALID_REFUND_STATE"
     default_message = "The refund is not in a state that allows this step."
+
+
+# --- reports -------------------------------------------------------------------------------
+class ReportWindowInvalid(InvalidRequest):
+    code = "REPORT_WINDOW_INVALID"
+    default_message = "`from` must not be after `to`."
+
+
+class ReportWindowTooLong(InvalidRequest):
+    code = "REPORT_WINDOW_TOO_LONG"
+    default_message = "The report window is too long; ask for a shorter range."
+
+
+class ReportTooLarge(InvalidRequest):
+    code = "REPORT_TOO_LARGE"
+    default_message = "Too many orders in this window for one report; ask for a shorter range."

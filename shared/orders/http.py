@@ -146,16 +146,66 @@ CurrentCaller = Annotated[Caller, Depends(_current_caller)]
 
 
 # --- the Lambda entry point ------------------------------------------------------------------
+def _body_too_large(event: dict[str, Any]) -> bool:
+    from orders.config import get_config
+
+    body = event.get("body")
+    return isinstance(body, str) and len(body) > get_config().max_body_bytes
+
+
+def _not_utf8(event: dict[str, Any]) -> bool:
+    import base64
+    import binascii
+
+    body = event.get("body")
+    if not event.get("isBase64Encoded") or not isinstance(body, str):
+        return False
+    try:
+        base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return True
+    return False
+
+
+def _multipart(event: dict[str, Any]) -> bool:
+    headers = event.get("headers") or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type" and isinstance(v, str)), "")
+    return content_type.strip().lower().startswith(("multipart/", "application/x-www-form-urlencoded"))
+
+
+def _refusal(status: HTTPStatus, error: type[errors.DomainError]) -> dict[str, Any]:
+    import json
+
+    body = {"code": error.code, "message": error.default_message}
+    logger.info("request refused", extra={"error_code": error.code, "http_status": status.value})
+    return {
+        "statusCode": status.value,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
 def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The decorated Lambda handler of an API function: correlation id, metrics, tracing."""
     from aws_lambda_powertools.logging import correlation_paths
 
     from orders.observability import metrics, tracer
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    # clear_state: keys a request appended (order_id, refund_id) must not leak into the next request's logs.
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if _body_too_large(event):
+            metrics.add_metric(name="RequestsTooLarge", unit="Count", value=1)
+            return _refusal(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, errors.PayloadTooLarge)
+        if _not_utf8(event):
+            # JSON is UTF-8 (RFC 8259); Powertools would raise UnicodeDecodeError on it (a 502).
+            return _refusal(HTTPStatus.BAD_REQUEST, errors.InvalidJson)
+        if _multipart(event):
+            # Powertools' validation middleware raises on a multipart type without a boundary (a 502).
+            return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, errors.UnsupportedMediaType)
         return app.resolve(event, context)
 
     return lambda_handler

@@ -68,3 +68,50 @@ def test_error_codes_are_unique_and_upper_snake() -> None:
 
     walk(errors.DomainError)
     assert len(seen) > 10
+
+
+def test_a_body_over_the_limit_is_413_before_any_parsing() -> None:
+    # Given an API function and a body one byte over the configured limit
+    import json
+
+    from local_stack.template import function_specs, load_template
+    from orders.config import get_config
+    from tests.conftest import api_event
+
+    handler = function_specs(load_template())["CreateOrderFunction"].load_handler()
+    event = api_event("create_order", raw_body="x" * (get_config().max_body_bytes + 1))
+
+    class Context:
+        function_name = "create-order"
+        memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:create-order"
+        aws_request_id = "req-1"
+
+    # When / Then
+    response = handler(event, Context())
+    assert response["statusCode"] == 413
+    assert json.loads(response["body"])["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_a_body_that_is_not_utf8_is_400_and_a_multipart_body_is_415() -> None:
+    import base64
+    import json
+
+    from local_stack.template import function_specs, load_template
+    from tests.conftest import api_event
+
+    handler = function_specs(load_template())["CreateOrderFunction"].load_handler()
+
+    class Context:
+        function_name = "create-order"
+        memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:create-order"
+        aws_request_id = "req-1"
+
+    binary = api_event("create_order", raw_body=base64.b64encode(b"\x14\xff\r").decode())
+    binary["isBase64Encoded"] = True
+    response = handler(binary, Context())
+    assert (response["statusCode"], json.loads(response["body"])["code"]) == (400, "INVALID_JSON")
+    form = api_event("create_order", headers={"Content-Type": "multipart/form-data"})
+    response = handler(form, Context())
+    assert (response["statusCode"], json.loads(response["body"])["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")

@@ -148,3 +148,69 @@ def test_the_lint_check_catches_a_broken_template(tmp_path: Path) -> None:
 @pytest.mark.parametrize("resource", ["OrdersTable", "CatalogTable"])
 def test_business_data_survives_stack_deletion(resource: str) -> None:
     assert TEMPLATE["Resources"][resource]["DeletionPolicy"] == "Retain"
+
+
+def _alarms() -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in resources(TEMPLATE, "AWS::CloudWatch::Alarm").items()}
+
+
+def _dimension_refs(alarm: dict[str, Any]) -> set[str]:
+    refs = set()
+    for dimension in alarm.get("Dimensions", []):
+        value = dimension["Value"]
+        if isinstance(value, dict):
+            refs.add(value.get("Ref") or value.get("Fn::GetAtt", [""])[0])
+    return refs
+
+
+def test_every_alarm_notifies_the_ops_topic() -> None:
+    for name, alarm in _alarms().items():
+        assert alarm.get("AlarmActions") == [{"Ref": "OpsAlertsTopic"}], name
+
+
+def test_every_function_has_its_errors_and_throttles_alarm() -> None:
+    watched = {
+        (metric, ref)
+        for alarm in _alarms().values()
+        if alarm.get("Namespace") == "AWS/Lambda"
+        for metric in [alarm["MetricName"]]
+        for ref in _dimension_refs(alarm)
+    }
+    for function in resources(TEMPLATE, "AWS::Serverless::Function"):
+        assert ("Errors", function) in watched, f"{function} has no Errors alarm"
+        assert ("Throttles", function) in watched, f"{function} has no Throttles alarm"
+
+
+def test_every_queue_has_an_alarm() -> None:
+    watched = {
+        ref for alarm in _alarms().values() if alarm.get("Namespace") == "AWS/SQS" for ref in _dimension_refs(alarm)
+    }
+    assert set(resources(TEMPLATE, "AWS::SQS::Queue")) <= watched
+
+
+def test_dead_letter_and_on_failure_queues_alarm_on_the_first_message() -> None:
+    dead_letters = {
+        name for name in resources(TEMPLATE, "AWS::SQS::Queue") if "Failure" in name or "DeadLetter" in name
+    }
+    assert dead_letters
+    for name in dead_letters:
+        alarms = [a for a in _alarms().values() if name in _dimension_refs(a)]
+        assert any(a["MetricName"] == "ApproximateNumberOfMessagesVisible" and a["Threshold"] == 0 for a in alarms), (
+            name
+        )
+
+
+def test_security_suppressions_carry_a_reason() -> None:
+    for name, resource in TEMPLATE["Resources"].items():
+        for skip in (resource.get("Metadata") or {}).get("checkov", {}).get("skip", []):
+            assert len(skip.get("comment", "")) > 20, f"{name}: {skip['id']} has no reason"
+
+
+def test_the_reports_bucket_is_private_encrypted_versioned_and_tls_only() -> None:
+    bucket = TEMPLATE["Resources"]["ReportsBucket"]["Properties"]
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["LifecycleConfiguration"]["Rules"]
+    policy = TEMPLATE["Resources"]["ReportsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false" for s in policy)

@@ -1,7 +1,7 @@
 """OrdersTable single-table key layout: every item kind, its keys, and the indexes it is in.
 
     item               PK                             SK                                    notes
-    order              ORDER#<id>                     #ORDER                                GSI1, GSI2; GSI3 waiting
+    order              ORDER#<id>                     #ORDER                                GSI1/2/4; GSI3 waiting
     timeline event     ORDER#<id>                     #TL#<version:010d>                    one per change
     payment ledger     ORDER#<id>                     PAYMENT#<provider>#<event id>         webhook dedupe record
     provider refund    ORDER#<id>                     PREFUND#<provider>#<refund id>        counted once
@@ -24,6 +24,7 @@
            QUEUE#REFUND#PENDING_REVIEW         <review_due_at>#<refund id> the reviewer queue
            QUEUE#TICKET#OPEN / #ANSWERED       <due_at>#<ticket id>       the support queue / waiting for the owner
            QUEUE#PAYMENT_RECON#OPEN            <received_at>#<event id>   provider events for unknown orders
+    GSI4   DAY#<YYYY-MM-DD of created_at>      <created_at>#<order id>    orders created on a UTC day (keys only)
 
 Rules that keep queries exact:
 - Timeline sort keys sit right after the order's ("#ORDER" < "#TL#") and every other kind under an order uses a
@@ -32,6 +33,9 @@ Rules that keep queries exact:
   waiting, so a queue holds exactly the work to do, oldest due first.
 - USER#<uid> as a table PK (settings, entitlements) never meets the GSI1PK values "USER#<uid>" of orders: they
   are different attributes.
+- GSI4 (KEYS_ONLY) gives the report the orders created in a window with one Query per day, never a scan; a
+  day is one partition (fine for thousands of orders a day; shard the day, e.g. DAY#<date>#<n>, beyond that).
+  Orders written before GSI4 existed carry no GSI4 keys: backfill them by rewriting each order item.
 - Refund and ticket ids embed their order id (``rf_<order hex>_...``, ``tkt-<order id>-...``), so
   GET /refunds/{id} and /tickets/{id} are one GetItem with no lookup item to keep consistent.
 """
@@ -45,6 +49,7 @@ TIMELINE_END = "#TL$"  # '$' sorts right after '#': the upper bound of every tim
 USER_INDEX = "GSI1"
 USER_STATUS_INDEX = "GSI2"
 QUEUE_INDEX = "GSI3"
+CREATED_DAY_INDEX = "GSI4"
 
 
 def order_pk(order_id: str) -> str:
@@ -65,6 +70,11 @@ def user_status_pk(user_id: str, status: str) -> str:
 
 def created_sk(created_at: str, order_id: str) -> str:
     return f"{created_at}#{order_id}"
+
+
+def created_day_pk(day: str) -> str:
+    """``day`` is YYYY-MM-DD (the first 10 characters of an ISO-8601 UTC time)."""
+    return f"DAY#{day}"
 
 
 PREFERENCES_SK = "PREFERENCES"

@@ -62,6 +62,8 @@ def order_record(order: Order) -> dict[str, Any]:
             keys.USER_INDEX + "SK": created,
             keys.USER_STATUS_INDEX + "PK": keys.user_status_pk(order.user_id, order.status.value),
             keys.USER_STATUS_INDEX + "SK": created,
+            keys.CREATED_DAY_INDEX + "PK": keys.created_day_pk(data["created_at"][:10]),
+            keys.CREATED_DAY_INDEX + "SK": created,
             **_queue_keys(data, order),
             **data,
         }

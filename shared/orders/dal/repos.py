@@ -11,6 +11,7 @@ from orders.dal.orders import OrdersRepository
 from orders.dal.outbox import OutboxRepository
 from orders.dal.payments import PaymentsRepository
 from orders.dal.refunds import RefundsRepository
+from orders.dal.reports import ReportsRepository
 from orders.dal.users import UsersRepository
 from orders.dal.workflow import RefundWorkflow
 
@@ -59,3 +60,8 @@ def refund_workflow() -> RefundWorkflow:
     if not arn:
         raise RuntimeError("REFUND_STATE_MACHINE_ARN is not set in this function's environment")
     return RefundWorkflow(arn)
+
+
+@per_environment
+def reports_repository() -> ReportsRepository:
+    return ReportsRepository(get_config().table("orders_table"))

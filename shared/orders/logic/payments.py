@@ -22,6 +22,7 @@ from orders.dal.dynamo import cancellation_codes
 from orders.dal.payments import PaymentSnapshot
 from orders.dal.repos import orders_repository, payments_repository
 from orders.logic import transitions
+from orders.logic.stages import record_order_stage
 from orders.models.common import utcnow
 from orders.models.order import Order, OrderStatus, TimelineEvent
 from orders.models.payment import (
@@ -65,6 +66,22 @@ class Decision:
 class WebhookResult:
     entry: LedgerEntry
     duplicate: bool
+
+
+# --- receiving ---------------------------------------------------------------------------------
+SIGNATURE_FAILURES = (errors.WebhookSignatureMissing, errors.WebhookSignatureInvalid, errors.WebhookTimestampStale)
+
+
+def parse_signed(provider: Provider, headers: dict[str, str], body: bytes) -> PaymentEvent:
+    """The provider's event, verified; a refused signature is counted (alarm: a spike means probing)."""
+    from orders.payments import webhook_adapter
+
+    try:
+        return webhook_adapter(provider).parse(headers, body)
+    except SIGNATURE_FAILURES as exc:
+        metrics.add_metric(name="WebhookSignatureFailures", unit="Count", value=1)
+        logger.warning("webhook signature refused", provider=provider.value, error_code=exc.code)
+        raise
 
 
 # --- deciding (pure) ---------------------------------------------------------------------------
@@ -111,6 +128,7 @@ def _decide_success(order: Order, event: PaymentEvent, actor: str, details: dict
         updates: dict[str, Any] = {
             "payment_provider": event.provider.value,
             "payment_reference": event.payment_reference,
+            "paid_at": utcnow(),
         }
         if event.subscription_expires_at is not None:
             updates["subscription_expires_at"] = event.subscription_expires_at
@@ -235,6 +253,9 @@ def _save(snapshot: PaymentSnapshot, event: PaymentEvent, decision: Decision, en
         extra.append(repo.reference_put(event.provider.value, event.payment_reference, after.order_id))
     try:
         orders_repository().save_change(snapshot.order, after, timeline, extra=extra)
+        if decision.outcome is PaymentOutcome.PAYMENT_FAILED:
+            metrics.add_metric(name="PaymentsFailed", unit="Count", value=1)
+        record_order_stage(after, timeline.at)
     except errors.ConcurrentModification as exc:
         cause = exc.__cause__
         codes = cancellation_codes(cause) if isinstance(cause, Exception) else []

@@ -18,6 +18,7 @@ from orders.dal.refunds import RefundPage
 from orders.dal.repos import orders_repository, refund_workflow, refunds_repository
 from orders.dal.workflow import Resume
 from orders.logic import transitions
+from orders.logic.stages import Stage, record_stage
 from orders.models.common import format_ts, utcnow
 from orders.models.order import Order, TimelineEvent
 from orders.models.refund import (
@@ -182,6 +183,7 @@ def _record_decision(
         **({} if approve else _release()),
     )
     orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+    record_stage(Stage.REFUND_REQUESTED_TO_DECIDED, refund.requested_at, now)
     return after
 
 
@@ -307,6 +309,7 @@ def finalize(refund_id: str, *, provider_refund_id: str) -> Refund:
             }
         )
         orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+        record_stage(Stage.REFUND_DECIDED_TO_EXECUTED, refund.decided_at, event.at)
         metrics.add_metric(name="RefundsSucceeded", unit="Count", value=1)
         metrics.add_metric(name="RefundedAmountMinor", unit="Count", value=refund.amount)
         return after

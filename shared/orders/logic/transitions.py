@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from orders import lifecycle
 from orders.dal.orders import OrdersRepository
 from orders.errors import ConcurrentModification, OrderNotFound
+from orders.logic.stages import record_order_stage
 from orders.models.common import utcnow
 from orders.models.order import Order, TimelineEvent
 
@@ -84,5 +85,6 @@ def change(
             if attempt == _ATTEMPTS - 1:
                 raise
             continue
+        record_order_stage(after, event.at)
         return after
     raise AssertionError("unreachable")

@@ -95,6 +95,8 @@ class Order(BaseModel):
     reserved: dict[str, int] = Field(default_factory=dict)
     shipment: Shipment | None = None
     delivered_at: UtcDateTime | None = None
+    # When the payment was confirmed (stage durations: paid → shipped).
+    paid_at: UtcDateTime | None = None
 
     @property
     def refundable(self) -> int:

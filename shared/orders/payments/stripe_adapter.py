@@ -196,6 +196,12 @@ class StripePayments:
         try:
             return func()
         except stripe.StripeError as exc:
+            status = exc.http_status or 0
+            if 400 <= status < 500 and status != 429:
+                # Stripe refused the request itself (amount over its maximum, bad currency...): not an outage.
+                raise errors.ProviderRefused(
+                    provider="stripe", stripe_code=str(exc.code or ""), http_status=status
+                ) from exc
             raise errors.ProviderUnavailable(
                 provider="stripe", stripe_code=str(exc.code or ""), http_status=exc.http_status or 0
             ) from exc

@@ -1,0 +1,36 @@
+"""reports: ``GET /reports/summary?from&to`` (analyst): the operations summary of a window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.logic import reports
+from orders.models.report import SummaryReport
+
+router = Router()
+
+
+@router.get(
+    "/reports/summary",
+    summary="Summary of the orders created in [from, to] (analyst)",
+    description="Counts by status, median/p95 stage durations, payment failure rate, refund rate and average "
+    "rating, from the orders' timelines. At most 92 days (REPORT_WINDOW_TOO_LONG) and 5000 orders "
+    "(REPORT_TOO_LARGE); from after to is REPORT_WINDOW_INVALID.",
+    tags=["reports"],
+)
+def summary(
+    caller: CurrentCaller,
+    from_: Annotated[datetime, Query(alias="from", description="ISO-8601, inclusive")],
+    to: Annotated[datetime, Query(description="ISO-8601, inclusive")],
+) -> SummaryReport:
+    caller.require_role("analyst")
+    return reports.summary(from_, to)
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)

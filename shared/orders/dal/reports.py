@@ -1,0 +1,82 @@
+"""Reads of the operations report: orders created in a window, then each order's facts.
+
+Never a scan: the window is one key-condition Query per UTC day on GSI4 (keys only), and each
+order is one Query on its own partition reading the order, its timeline and its feedback
+(SK from "#ORDER" to "FEEDBACK": the small EVENT# dedupe items in between are skipped).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from orders.dal import keys
+from orders.dal.dynamo import Repository, from_item
+from orders.models.common import format_ts
+from orders.models.order import Order, TimelineEvent
+from orders.models.report import OrderFacts
+
+# Per-order reads run this many at a time (boto3 clients are thread-safe).
+_READERS = 8
+
+
+class ReportsRepository(Repository):
+    def orders_created_between(self, start: datetime, end: datetime, *, limit: int) -> list[str]:
+        """Ids of orders created in [start, end], oldest first, at most ``limit``."""
+        found: list[str] = []
+        day, last_day = start.date(), end.date()
+        index = keys.CREATED_DAY_INDEX
+        while day <= last_day and len(found) < limit:
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": index,
+                "KeyConditionExpression": f"{index}PK = :pk AND {index}SK BETWEEN :from AND :to",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": keys.created_day_pk(day.isoformat())},
+                    ":from": {"S": format_ts(start)},
+                    # "<end>#~" sorts after every "<end>#<order id>" key ('~' after any id character).
+                    ":to": {"S": format_ts(end) + "#~"},
+                },
+            }
+            while len(found) < limit:
+                response = self.client.query(**request, Limit=min(1000, limit - len(found)))
+                found += [str(item["PK"]["S"]).removeprefix("ORDER#") for item in response.get("Items", [])]
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            day += timedelta(days=1)
+        return found[:limit]
+
+    def facts(self, order_ids: list[str]) -> list[OrderFacts]:
+        if not order_ids:
+            return []
+        with ThreadPoolExecutor(max_workers=min(_READERS, len(order_ids))) as pool:
+            return [fact for fact in pool.map(self.order_facts, order_ids) if fact is not None]
+
+    def order_facts(self, order_id: str) -> OrderFacts | None:
+        order: Order | None = None
+        timeline: list[TimelineEvent] = []
+        rating: int | None = None
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :first AND :last",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.order_pk(order_id)},
+                ":first": {"S": keys.ORDER_SK},
+                ":last": {"S": keys.FEEDBACK_SK},
+            },
+        ):
+            for item in page.get("Items", []):
+                data = from_item(item)
+                sk = data["SK"]
+                if sk == keys.ORDER_SK:
+                    order = Order.model_validate(data)
+                elif sk.startswith(keys.TIMELINE_PREFIX):
+                    timeline.append(TimelineEvent.model_validate(data))
+                elif sk == keys.FEEDBACK_SK:
+                    rating = int(data["rating"])
+        if order is None:
+            return None
+        return OrderFacts(order=order, timeline=timeline, rating=rating)
