@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run ci-demo security fuzz test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean
+.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,21 +21,28 @@ help: ## List the targets
 UV_VERSION := 0.13.8
 UV := $(VENV)/bin/uv
 
-$(VENV)/.installed: requirements/dev.txt shared/requirements.txt
+# requirements/*.txt hold the direct pins; requirements/*.lock every package, compiled by `make lock`.
+$(VENV)/.installed: requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --quiet --python $(PY) -r requirements/dev.txt
+	$(UV) pip sync --quiet --python $(PY) requirements/dev.lock
 	touch $@
 
-$(SAM_VENV)/.installed: requirements/sam.txt | $(VENV)/.installed
+$(SAM_VENV)/.installed: requirements/sam.lock | $(VENV)/.installed
 	$(PYTHON) -m venv --without-pip $(SAM_VENV)
-	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python -r requirements/sam.txt
+	$(UV) pip sync --quiet --python $(SAM_VENV)/bin/python requirements/sam.lock
 	touch $@
 
-$(TOOLS_VENV)/.installed: requirements/tools.txt | $(VENV)/.installed
+$(TOOLS_VENV)/.installed: requirements/tools.lock | $(VENV)/.installed
 	$(PYTHON) -m venv --without-pip $(TOOLS_VENV)
-	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python -r requirements/tools.txt
+	$(UV) pip sync --quiet --python $(TOOLS_VENV)/bin/python requirements/tools.lock
 	touch $@
+
+lock: ## Recompile requirements/*.lock from the direct pins in requirements/*.txt and shared/requirements.txt
+	for name in dev sam tools; do \
+		$(UV) pip compile --quiet --python-version 3.11 --no-header --annotation-style line \
+			requirements/$$name.txt -o requirements/$$name.lock; \
+	done
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS_VENV)/.installed ## Create the virtualenvs (project, SAM CLI, security tools)
 
