@@ -134,6 +134,15 @@ class Recorder:
         )
         boto3.DEFAULT_SESSION = None  # the default session registers the hooks when it is made again
 
+    def uninstall(self) -> None:
+        import boto3
+        import botocore.handlers
+
+        for hook in (("before-parameter-build.*.*", self._before), ("after-call.*.*", self._after)):
+            if hook in botocore.handlers.BUILTIN_HANDLERS:
+                botocore.handlers.BUILTIN_HANDLERS.remove(hook)
+        boto3.DEFAULT_SESSION = None
+
     def describe_tables(self, client: Any, names: list[str]) -> None:
         """Key schema and GSI keys of the tables (the bench's client: not counted)."""
         self._reader = client

@@ -129,6 +129,7 @@ class Driver:
         finally:
             stack.stop()
             LambdaRuntime.invoke = original  # type: ignore[method-assign]
+            self.recorder.uninstall()
 
     # --- driving -----------------------------------------------------------------------------
     def settle(self, quiet: float = 0.8, timeout: float = 30.0) -> None:
