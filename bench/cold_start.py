@@ -64,6 +64,15 @@ SAMPLE_EVENTS: dict[str, Any] = {
     "RefundWorkerFunction": {"action": "open", "refund_id": "rf_00000000000000000000000000000000_000000000000"},
 }
 FLOOR_NAME = "floor (boto3 + DynamoDB client)"
+# What every API handler needs before any project code: the floor, pydantic, Logger/Metrics/Tracer as
+# orders.observability makes them, and a REST resolver with request validation.
+FRAMEWORK = (
+    FLOOR + "; import pydantic; from aws_lambda_powertools import Logger, Metrics, Tracer; Logger(); Metrics(); "
+    "Tracer(patch_modules=('botocore', 'httplib')); "
+    "from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
+    "import aws_lambda_powertools.event_handler.openapi.params; APIGatewayRestResolver(enable_validation=True)"
+)
+FRAMEWORK_NAME = "framework only (Powertools REST resolver + validation, Logger/Metrics/Tracer, pydantic)"
 
 
 def environment(
@@ -126,6 +135,7 @@ def sample_event(spec: FunctionSpec, folder: Path) -> Path:
 def moto_server() -> Iterator[tuple[str, dict[str, str]]]:
     """moto on loopback with the template's tables and the seed catalog; yields (endpoint, refs)."""
     import boto3
+    import requests
     from moto.server import ThreadedMotoServer
 
     from local_stack.resources import base_refs, load_seed, seed_catalog
@@ -150,6 +160,8 @@ def moto_server() -> Iterator[tuple[str, dict[str, str]]]:
         seed_catalog(ddb, "CatalogTable", load_seed())
         yield endpoint, base_refs(template)
     finally:
+        # moto's backends are process-wide: leave nothing behind for the next benchmark in this process.
+        requests.post(f"{endpoint}/moto-api/reset", timeout=30)
         server.stop()
 
 
@@ -172,9 +184,14 @@ def breakdown(spec: FunctionSpec) -> dict[str, float]:
     return {name: round(us / 1000, 1) for name, us in groups.most_common(15)}
 
 
-def run(runs: int = 15, first_request: bool = True, with_breakdown: bool = False) -> dict[str, Any]:
-    specs = function_specs(load_template())
-    cases: dict[str, tuple[str, dict[str, str]]] = {FLOOR_NAME: (FLOOR, environment(ROOT))}
+def run(
+    runs: int = 15, first_request: bool = True, with_breakdown: bool = False, only: list[str] | None = None
+) -> dict[str, Any]:
+    specs = {k: v for k, v in function_specs(load_template()).items() if not only or k in only}
+    cases: dict[str, tuple[str, dict[str, str]]] = {
+        FLOOR_NAME: (FLOOR, environment(ROOT)),
+        FRAMEWORK_NAME: (FRAMEWORK, environment(ROOT, "FrameworkOnly")),
+    }
     for spec in specs.values():
         module = spec.handler.rpartition(".")[0]
         cases[spec.logical_id] = (HANDLER.format(module=module), environment(ROOT / spec.code_uri, spec.logical_id))
@@ -244,9 +261,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-first-request", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--only", nargs="+", help="only these functions (logical ids); the floors always run")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    out = run(args.runs, first_request=not args.no_first_request, with_breakdown=args.breakdown)
+    out = run(args.runs, first_request=not args.no_first_request, with_breakdown=args.breakdown, only=args.only)
     print(
         f"cold start, median of {args.runs} fresh processes (Python {out['python']}, load {out['load_average_during']})"
     )
