@@ -50,8 +50,8 @@ MINIMUM: dict[str, tuple[int, str]] = {
         "in one TransactWriteItems (the ledger key is the dedupe key)",
     ),
     "payment webhook (duplicate)": (
-        2,
-        "the same two calls: the transaction's condition on the ledger key refuses the duplicate",
+        1,
+        "resolve the provider reference and see the ledger entry exists (one read): nothing to write",
     ),
     "fulfilment (stream)": (
         2,
@@ -71,15 +71,15 @@ MINIMUM: dict[str, tuple[int, str]] = {
         "read the order (GetItem), reserve the amount + write the refund in one TransactWriteItems, StartExecution",
     ),
     "refund decision": (
-        2,
-        "read the refund with its task token (GetItem), record the decision (conditional UpdateItem or "
-        "Transact); SendTaskSuccess/Failure is the third call and the +1",
+        3,
+        "read the refund with its task token (and the order it changes), record the decision in one "
+        "conditional write, SendTaskSuccess/Failure to resume the workflow",
     ),
     "list orders page": (1, "one Query on GSI1/GSI2 (limit + 1 items)"),
     "get order": (1, "one GetItem (or Query of the order alone)"),
     "timeline": (1, "one Query: the order and its timeline share a partition (SK BETWEEN #ORDER AND #TL$)"),
     "refund task open": (2, "read the refund (GetItem), write the timeline event / auto-approval (Transact)"),
-    "refund task execute": (2, "read the refund + order (GetItem/Query), the provider call, write the result"),
+    "refund task execute": (1, "read the refund and order (one read); the provider call is not AWS; finalize writes"),
     "refund task record": (2, "read, then one TransactWriteItems: refund status + order totals + timeline"),
 }
 
