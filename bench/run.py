@@ -1,7 +1,7 @@
 """Every benchmark, one command: results as JSON under build/bench/, then BENCHMARKS.md regenerated from them.
 
     make bench                     # .venv/bin/python -m bench
-    .venv/bin/python -m bench --quick          # a fast smoke run (small sizes, few runs)
+    .venv/bin/python -m bench --quick          # a fast smoke run: build/bench-quick/ (BENCHMARKS.md untouched)
     .venv/bin/python -m bench --only cold_start lifecycle
     .venv/bin/python -m bench --report-only    # BENCHMARKS.md from the JSON already there
 
@@ -46,7 +46,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def benchmarks(quick: bool) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
+def benchmarks(quick: bool, out: Path = OUT) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
     """name → (the command that produces it alone, how to run it)."""
     from bench import cold_start, cost, lifecycle, load, package_size, query_scale
 
@@ -55,7 +55,7 @@ def benchmarks(quick: bool) -> dict[str, tuple[str, Callable[[], dict[str, Any]]
     clients, seconds = (2, 5.0) if quick else (4, 30.0)
 
     def cost_run() -> dict[str, Any]:
-        return cost.run(json.loads((OUT / "lifecycle.json").read_text()))
+        return cost.run(json.loads((out / "lifecycle.json").read_text()))
 
     return {
         "cold_start": (
@@ -85,11 +85,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", help="run only these benchmarks")
     parser.add_argument("--report-only", action="store_true", help="regenerate BENCHMARKS.md from build/bench")
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT.with_name("bench-quick") if args.quick else OUT
+    out.mkdir(parents=True, exist_ok=True)
     failed = []
     if not args.report_only:
-        (OUT / "machine.json").write_text(json.dumps(machine(), indent=2))
-        for name, (command, function) in benchmarks(args.quick).items():
+        (out / "machine.json").write_text(json.dumps(machine(), indent=2))
+        for name, (command, function) in benchmarks(args.quick, out).items():
             if args.only and name not in args.only:
                 continue
             print(f"== {name}: {command}", flush=True)
@@ -108,12 +109,13 @@ def main() -> None:
                 "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
             }
-            (OUT / f"{name}.json").write_text(json.dumps(result, indent=2))
+            (out / f"{name}.json").write_text(json.dumps(result, indent=2))
             print(f"   done in {result['_meta']['seconds']} s", flush=True)
     from bench.report import write_report
 
-    write_report(OUT, ROOT / "BENCHMARKS.md")
-    print("BENCHMARKS.md written from", OUT)
+    report = out / "BENCHMARKS.md" if args.quick else ROOT / "BENCHMARKS.md"
+    write_report(out, report)
+    print(report, "written from", out)
     if failed:
         sys.exit(f"benchmarks that crashed: {', '.join(failed)}")
 
