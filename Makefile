@@ -116,5 +116,8 @@ build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH)
 deploy: build ## sam deploy to ENV=dev|prod (samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
 
+bench: $(VENV)/.installed ## Run every benchmark (build/bench/*.json, BENCHMARKS.md regenerated); QUICK=1: smoke run into build/bench-quick/
+	$(PY) -m bench $(if $(QUICK),--quick,)
+
 clean: ## Remove build output and caches
 	rm -rf build .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -51,6 +51,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
                 if requests.get(f"{url}/products", timeout=30).status_code == 200:
                     break
             except requests.RequestException:
+                # The port is bound before the stack serves: a probe sent early waits for start-up.
                 time.sleep(0.1)
         yield RunningStack(url, port, time.perf_counter() - started)
     finally:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from orders.dal.dynamo import from_item
+from orders.dal.payments import PaymentsRepository
 from orders.logic import changes, templates
 from orders.logic.notify import plan_deliveries
 from orders.models.notification import Channel, Device, Message, Platform, Preferences
+from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
 
 ORDER = {
     "type": "ORDER",
@@ -62,8 +65,6 @@ def test_order_rules(old: str | None, new: str, event: str, notify: bool) -> Non
         ("TICKET", "OPEN", "ANSWERED", "ticket.answered", True),
         ("TICKET", "ANSWERED", "OPEN", "ticket.reopened", False),
         ("TICKET", "OPEN", "RESOLVED", "ticket.resolved", True),
-        ("PAYMENT", None, "SUCCEEDED", "payment.succeeded", False),
-        ("PAYMENT", None, "FAILED", "payment.failed", False),
     ],
 )
 def test_refund_ticket_payment_rules(kind: str, old: str | None, new: str, event: str, notify: bool) -> None:
@@ -72,7 +73,6 @@ def test_refund_ticket_payment_rules(kind: str, old: str | None, new: str, event
         "order_id": "ord_1",
         "refund_id": "r1",
         "ticket_id": "t1",
-        "payment_id": "p1",
         "amount": 100,
         "currency": "USD",
     }
@@ -82,6 +82,52 @@ def test_refund_ticket_payment_rules(kind: str, old: str | None, new: str, event
     # no version on these items: the new status makes the change unique
     assert change.key.endswith(f"#{new}")
     assert change.source == f"orders.{kind.lower()}"
+
+
+def ledger_item(outcome: PaymentOutcome) -> dict[str, Any]:
+    """The item the payments DAL writes for one provider event, as notify reads it off the stream."""
+    entry = LedgerEntry(
+        provider=Provider.STRIPE,
+        event_id="evt_1",
+        event_type="payment_intent.succeeded",
+        kind=PaymentEventKind.SUCCEEDED,
+        order_id="ord_1",
+        amount=100,
+        currency="USD",
+        payment_reference="pi_1",
+        received_at=datetime(2026, 11, 22, tzinfo=UTC),
+        outcome=outcome,
+    )
+    put = PaymentsRepository("OrdersTable").ledger_put(entry)
+    return from_item(cast("dict[str, Any]", put["Put"]["Item"]))
+
+
+@pytest.mark.parametrize(
+    ("outcome", "event"),
+    [
+        (PaymentOutcome.PAID, "payment.succeeded"),
+        (PaymentOutcome.PAYMENT_FAILED, "payment.failed"),
+        (PaymentOutcome.REFUNDED, "payment.refunded"),
+        (PaymentOutcome.OWN_REFUND, "payment.refunded"),
+        (PaymentOutcome.RENEWED, "payment.renewed"),
+        (PaymentOutcome.AMOUNT_MISMATCH, "payment.anomaly"),
+        (PaymentOutcome.PAID_WHILE_CANCELLED, "payment.anomaly"),
+    ],
+)
+def test_payment_ledger_entries_go_downstream_by_outcome_without_messaging_the_user(
+    outcome: PaymentOutcome, event: str
+) -> None:
+    # Given the ledger entry the webhook writes (once per provider event)
+    change = changes.detect(None, ledger_item(outcome))
+    # Then it is a downstream event keyed on the provider event, and the user is not messaged
+    assert change is not None
+    assert (change.event, change.notify_user, change.entity_id) == (event, False, "evt_1")
+    assert change.at.startswith("2026-11-22")
+
+
+@pytest.mark.parametrize("outcome", [PaymentOutcome.STALE, PaymentOutcome.REFUND_ALREADY_RECORDED])
+def test_ledger_entries_that_change_nothing_are_not_events(outcome: PaymentOutcome) -> None:
+    assert changes.detect(None, ledger_item(outcome)) is None
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from orders.dal import cursor, keys
 from orders.dal.dynamo import Repository, from_item, to_item
+from orders.models.order import Order
 from orders.models.refund import Refund, RefundStatus, order_id_of
 
 if TYPE_CHECKING:
@@ -96,6 +97,28 @@ class RefundsRepository(Repository):
         response = self.client.get_item(TableName=self._table, Key=_key(order_id, refund_id), ConsistentRead=True)
         item = response.get("Item")
         return _refund(item) if item else None
+
+    def get_with_order(self, refund_id: str) -> tuple[Refund | None, Order | None]:
+        """The refund and its order in one strongly consistent BatchGetItem: they share the order's partition."""
+        order_id = order_id_of(refund_id)
+        if order_id is None:
+            return None, None
+        order_key = {"PK": {"S": keys.order_pk(order_id)}, "SK": {"S": keys.ORDER_SK}}
+        request: dict[str, Any] = {
+            self._table: {"Keys": [_key(order_id, refund_id), order_key], "ConsistentRead": True}
+        }
+        items: list[Any] = []
+        while request:
+            response = self.client.batch_get_item(RequestItems=request)
+            items += response.get("Responses", {}).get(self._table, [])
+            request = response.get("UnprocessedKeys") or {}
+        refund = order = None
+        for item in items:
+            if item["SK"]["S"] == keys.ORDER_SK:
+                order = Order.model_validate(from_item(item))
+            else:
+                refund = _refund(item)
+        return refund, order
 
     def list_for_order(self, order_id: str) -> list[Refund]:
         """The order's refunds, oldest first (refund ids are not time-ordered: sorted by request time)."""

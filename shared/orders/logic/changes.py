@@ -31,6 +31,7 @@ class Kind:
     name: str
     id_attr: str
     detail_type: str
+    status_attr: str = "status"  # what this item's "status" is called
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ KINDS: Mapping[str, Kind] = {
     k.type: k
     for k in (
         Kind("ORDER", "order", "order_id", "Order Status Changed"),
-        Kind("PAYMENT", "payment", "payment_id", "Payment Status Changed"),
+        # A payment ledger entry is written once per provider event; its outcome is its status.
+        Kind("PAYMENT", "payment", "event_id", "Payment Status Changed", status_attr="outcome"),
         Kind("REFUND", "refund", "refund_id", "Refund Status Changed"),
         Kind("TICKET", "ticket", "ticket_id", "Ticket Status Changed"),
     )
@@ -72,10 +74,26 @@ RULES: tuple[Rule, ...] = (
     Rule("ORDER", "COMPLETED", "order.completed", notify_user=False),
     Rule("ORDER", "CANCELLED", "order.cancelled", notify_user=True),
     Rule("ORDER", "REFUNDED", "order.refunded", notify_user=False),  # the refund item tells the user
-    # --- payments (ledger entries; the order's own change tells the user) ---
-    Rule("PAYMENT", "SUCCEEDED", "payment.succeeded", notify_user=False),
-    Rule("PAYMENT", "FAILED", "payment.failed", notify_user=False),
-    Rule("PAYMENT", "REFUNDED", "payment.refunded", notify_user=False),
+    # --- payments: one ledger entry per provider event, by its outcome (orders.models.payment).
+    # Finance and customer service hear of them; the user is told by the order's own change. ---
+    *(
+        Rule("PAYMENT", outcome, event, notify_user=False)
+        for event, outcomes in {
+            "payment.succeeded": ("PAID",),
+            "payment.failed": ("PAYMENT_FAILED", "FAILURE_RECORDED"),
+            "payment.refunded": ("REFUND_RECORDED", "REFUNDED", "OWN_REFUND"),
+            "payment.renewed": ("RENEWED",),
+            "payment.anomaly": (
+                "AMOUNT_MISMATCH",
+                "PAID_WHILE_CANCELLED",
+                "ALREADY_PAID",
+                "REFUND_ANOMALY",
+                "NEEDS_RECONCILIATION",
+            ),
+        }.items()
+        for outcome in outcomes
+    ),
+    # (STALE, REFUND_ALREADY_RECORDED, IGNORED and UNKNOWN_ORDER change nothing anyone acts on.)
     # --- refunds: PENDING_REVIEW → APPROVED | REJECTED; APPROVED → SUCCEEDED | FAILED ---
     Rule("REFUND", "PENDING_REVIEW", "refund.requested", notify_user=False),
     Rule("REFUND", "APPROVED", "refund.approved", notify_user=True),
@@ -109,10 +127,10 @@ def detect(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Chan
     kind = KINDS.get(str(new.get("type", "")))
     if kind is None:
         return None
-    new_status = new.get("status")
+    new_status = new.get(kind.status_attr)
     if not isinstance(new_status, str) or not new_status:
-        raise MalformedRecord(f"{kind.type} item without a status")
-    old_status = old.get("status") if old else None
+        raise MalformedRecord(f"{kind.type} item without {kind.status_attr}")
+    old_status = old.get(kind.status_attr) if old else None
     if old_status is not None and not isinstance(old_status, str):
         raise MalformedRecord(f"{kind.type} old image with a non-string status")
     if old_status == new_status:
@@ -128,7 +146,7 @@ def detect(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Chan
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise MalformedRecord(f"{kind.type} item with a non-integer version")
     user_id = new.get("user_id")
-    at = new.get("updated_at") or new.get("created_at") or new.get("requested_at") or ""
+    at = new.get("updated_at") or new.get("created_at") or new.get("requested_at") or new.get("received_at") or ""
     return Change(
         kind=kind.name,
         event=rule.event,

@@ -38,8 +38,10 @@ def plan_grants(order: Order, now: datetime) -> list[Entitlement]:
     lines = [line for line in order.items if line.kind is not ProductKind.PHYSICAL]
     if not lines:
         return []
-    held = entitlements_repository().list_for_user(order.user_id)
-    products = catalog_repository().get_many(line.sku for line in lines if line.kind is ProductKind.SUBSCRIPTION)
+    subscriptions = [line.sku for line in lines if line.kind is ProductKind.SUBSCRIPTION]
+    # What the user holds and the products' periods matter only to subscriptions (renewals stack).
+    held = entitlements_repository().list_for_user(order.user_id) if subscriptions else []
+    products = catalog_repository().get_many(subscriptions) if subscriptions else {}
     grants = []
     for line in lines:
         starts = expires = None
@@ -95,6 +97,7 @@ def on_paid(order_id: str) -> Order | None:
                 ]
             },
             extra=grant_items,
+            current=order,
         )
     except errors.InvalidTransition:
         logger.info("order already moved on", order_id=order_id)

@@ -56,10 +56,9 @@ def _release() -> dict[str, Any]:
 
 
 def _load(refund_id: str) -> tuple[Refund, Order]:
-    refund = refunds_repository().get(refund_id)
+    refund, order = refunds_repository().get_with_order(refund_id)
     if refund is None:
         raise errors.RefundNotFound(refund_id=refund_id)
-    order = orders_repository().get(refund.order_id)
     if order is None:  # a refund always has its order; only broken data gets here
         raise errors.OrderNotFound(order_id=refund.order_id)
     return refund, order

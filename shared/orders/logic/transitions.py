@@ -65,6 +65,7 @@ def change(
     details: dict[str, Any] | None = None,
     updates: Mapping[str, Any] | None = None,
     extra: ExtraItems | None = None,
+    current: Order | None = None,
 ) -> Order:
     """Apply ``action`` to the order as stored now.
 
@@ -73,9 +74,10 @@ def change(
     ``owner`` restricts the change to that user's order (anyone else's reads as not found).
     ``updates`` are other fields the change sets; ``extra(before, after)`` gives more items for the
     same transaction (stock releases, entitlement grants): they land exactly when the change does.
+    ``current``: the order as the caller just read it (saves the first read; a race reads it again).
     """
     for attempt in range(_ATTEMPTS):
-        order = repo.get(order_id)
+        order = current if attempt == 0 and current is not None else repo.get(order_id)
         if order is None or (owner is not None and order.user_id != owner):
             raise OrderNotFound(order_id=order_id)
         after, event = plan(order, action, actor=actor, details=details, **dict(updates or {}))

@@ -6,13 +6,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from orders.models.base import Model
 from orders.models.catalog import ProductKind, Sku
 from orders.models.common import UtcDateTime
 
 
-class Entitlement(BaseModel):
+class Entitlement(Model):
     """What one order line granted a user. One record per (order, sku): granted once, revoked by refund."""
 
     model_config = ConfigDict(frozen=True)
@@ -38,7 +39,7 @@ class Entitlement(BaseModel):
         return self.remaining > 0 and (self.expires_at is None or self.expires_at > now)
 
 
-class Feedback(BaseModel):
+class Feedback(Model):
     model_config = ConfigDict(frozen=True)
 
     order_id: str
@@ -54,7 +55,7 @@ class TicketStatus(StrEnum):
     RESOLVED = "RESOLVED"
 
 
-class TicketMessage(BaseModel):
+class TicketMessage(Model):
     model_config = ConfigDict(frozen=True)
 
     at: UtcDateTime
@@ -63,7 +64,7 @@ class TicketMessage(BaseModel):
     message: str
 
 
-class Ticket(BaseModel):
+class Ticket(Model):
     model_config = ConfigDict(frozen=True)
 
     ticket_id: str

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
 
+from orders.models.base import Model
 from orders.models.catalog import Product, ProductKind, Sku
 from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
 from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
@@ -17,12 +18,12 @@ MAX_LINE_QUANTITY = 999
 
 
 # --- requests ------------------------------------------------------------------------------
-class OrderLineRequest(BaseModel):
+class OrderLineRequest(Model):
     sku: Sku
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY)]
 
 
-class CreateOrderRequest(BaseModel):
+class CreateOrderRequest(Model):
     """Only skus and quantities: names and prices always come from the catalog."""
 
     items: Annotated[list[OrderLineRequest], Field(min_length=1, max_length=MAX_ORDER_LINES)]
@@ -30,13 +31,13 @@ class CreateOrderRequest(BaseModel):
 
 
 # --- responses -----------------------------------------------------------------------------
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     code: str = Field(examples=["ORDER_NOT_FOUND"])
     message: str
     details: list[Any] | None = None
 
 
-class ProductOut(BaseModel):
+class ProductOut(Model):
     sku: str
     name: str
     description: str
@@ -50,11 +51,11 @@ class ProductOut(BaseModel):
         return cls.model_validate(product.model_dump())
 
 
-class ProductList(BaseModel):
+class ProductList(Model):
     items: list[ProductOut]
 
 
-class OrderLineOut(BaseModel):
+class OrderLineOut(Model):
     sku: str
     name: str
     kind: ProductKind
@@ -63,7 +64,7 @@ class OrderLineOut(BaseModel):
     line_total: MinorUnits
 
 
-class OrderOut(BaseModel):
+class OrderOut(Model):
     model_config = ConfigDict(from_attributes=True)
 
     order_id: str
@@ -87,12 +88,12 @@ class OrderOut(BaseModel):
         return cls.model_validate(order.model_dump())
 
 
-class OrderList(BaseModel):
+class OrderList(Model):
     items: list[OrderOut]
     next_cursor: str | None
 
 
-class TimelineEventOut(BaseModel):
+class TimelineEventOut(Model):
     at: UtcDateTime
     type: str
     from_status: OrderStatus | None
@@ -105,16 +106,16 @@ class TimelineEventOut(BaseModel):
         return cls.model_validate(event.model_dump())
 
 
-class TimelineOut(BaseModel):
+class TimelineOut(Model):
     items: list[TimelineEventOut]
 
 
 # --- payments ------------------------------------------------------------------------------
-class StartPaymentRequest(BaseModel):
+class StartPaymentRequest(Model):
     provider: Provider = Field(default=Provider.STRIPE, description="stripe: a PaymentIntent; apple/google: in-app")
 
 
-class WebhookAck(BaseModel):
+class WebhookAck(Model):
     received: bool = True
     duplicate: bool
     outcome: PaymentOutcome
@@ -124,7 +125,7 @@ class WebhookAck(BaseModel):
         return cls(duplicate=duplicate, outcome=entry.outcome)
 
 
-class LedgerEntryOut(BaseModel):
+class LedgerEntryOut(Model):
     provider: Provider
     event_id: str
     event_type: str
@@ -142,7 +143,7 @@ class LedgerEntryOut(BaseModel):
         return cls.model_validate(entry.model_dump())
 
 
-class PaymentList(BaseModel):
+class PaymentList(Model):
     items: list[LedgerEntryOut]
 
 
@@ -151,14 +152,14 @@ ShortText = Annotated[str, Field(min_length=1, max_length=100)]
 Message = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
-class ShipmentRequest(BaseModel):
+class ShipmentRequest(Model):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     carrier: ShortText
     tracking_number: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 ._/-]+$")]
 
 
-class EntitlementOut(BaseModel):
+class EntitlementOut(Model):
     """What the user holds of one sku, over every order that granted it."""
 
     sku: str
@@ -170,44 +171,44 @@ class EntitlementOut(BaseModel):
     orders: list[str]
 
 
-class EntitlementList(BaseModel):
+class EntitlementList(Model):
     items: list[EntitlementOut]
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(Model):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     rating: Annotated[StrictInt, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=2000)] = ""
 
 
-class FeedbackOut(BaseModel):
+class FeedbackOut(Model):
     order_id: str
     rating: int
     comment: str
     created_at: UtcDateTime
 
 
-class TicketRequest(BaseModel):
+class TicketRequest(Model):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     category: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z_-]*$", examples=["delivery"])]
     message: Message
 
 
-class ReplyRequest(BaseModel):
+class ReplyRequest(Model):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     message: Message
 
 
-class TicketMessageOut(BaseModel):
+class TicketMessageOut(Model):
     at: UtcDateTime
     author: str
     message: str
 
 
-class TicketOut(BaseModel):
+class TicketOut(Model):
     ticket_id: str
     order_id: str
     user_id: str
@@ -222,12 +223,12 @@ class TicketOut(BaseModel):
     resolved_at: UtcDateTime | None = None
 
 
-class TicketList(BaseModel):
+class TicketList(Model):
     items: list[TicketOut]
     next_cursor: str | None
 
 
-class ProductCreate(BaseModel):
+class ProductCreate(Model):
     """A new product (ops). Stock applies to physical goods only; None means unlimited."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -243,7 +244,7 @@ class ProductCreate(BaseModel):
     subscription_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
 
 
-class ProductUpdate(BaseModel):
+class ProductUpdate(Model):
     """The fields to change (ops); others stay. ``"stock": null`` makes a physical product unlimited."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -268,19 +269,19 @@ class ProductAdminOut(ProductOut):
 
 
 # --- refunds -------------------------------------------------------------------------------
-class RefundRequest(BaseModel):
+class RefundRequest(Model):
     amount: StrictInt | None = Field(
         default=None, description="Minor units; default: everything still refundable", examples=[1500]
     )
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(Model):
     decision: Decision
     note: Annotated[str, Field(max_length=1000)] = ""
 
 
-class RefundOut(BaseModel):
+class RefundOut(Model):
     refund_id: str
     order_id: str
     user_id: str
@@ -302,6 +303,6 @@ class RefundOut(BaseModel):
         return cls.model_validate(refund.model_dump(exclude={"task_token", "version"}))
 
 
-class RefundList(BaseModel):
+class RefundList(Model):
     items: list[RefundOut]
     next_cursor: str | None = None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from orders.models.base import Model
 from orders.models.common import CurrencyCode, MinorUnits, Money
 
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -18,7 +19,7 @@ class ProductKind(StrEnum):
     PHYSICAL = "physical"
 
 
-class Product(BaseModel):
+class Product(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: Sku

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StrictInt
+from pydantic import AfterValidator, ConfigDict, Field, PlainSerializer, StrictInt
 
 from orders.errors import CurrencyMismatch
+from orders.models.base import Model
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 # Upper bound keeps every sum far inside DynamoDB's and JSON's exact integer range.
@@ -35,7 +36,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Money(BaseModel):
+class Money(Model):
     """An amount in minor units (cents) of one currency. Never a float."""
 
     model_config = ConfigDict(frozen=True)

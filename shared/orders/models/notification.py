@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from orders.models.base import Model
 from orders.models.common import UtcDateTime
 
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ada@example.com"])]
@@ -27,7 +28,7 @@ class Platform(StrEnum):
     ANDROID = "android"  # Firebase Cloud Messaging
 
 
-class Preferences(BaseModel):
+class Preferences(Model):
     """How a user wants to hear from us. An empty ``channels`` list means: no user notifications."""
 
     model_config = ConfigDict(frozen=True)
@@ -40,7 +41,7 @@ class Preferences(BaseModel):
     updated_at: UtcDateTime
 
 
-class Device(BaseModel):
+class Device(Model):
     """A phone registered for push: one SNS platform endpoint."""
 
     model_config = ConfigDict(frozen=True)
@@ -54,7 +55,7 @@ class Device(BaseModel):
     disabled_reason: str | None = None
 
 
-class Change(BaseModel):
+class Change(Model):
     """One state change read from the table's stream, as the rules classified it."""
 
     model_config = ConfigDict(frozen=True)
@@ -84,7 +85,7 @@ class Change(BaseModel):
         return f"orders.{self.kind}"
 
 
-class Message(BaseModel):
+class Message(Model):
     """A rendered notification, ready for one channel."""
 
     model_config = ConfigDict(frozen=True)
@@ -94,7 +95,7 @@ class Message(BaseModel):
     short: str  # SMS and push text
 
 
-class Delivery(BaseModel):
+class Delivery(Model):
     """One notification to send: a channel, an address, a message. ``ref`` makes it unique per change."""
 
     model_config = ConfigDict(frozen=True)

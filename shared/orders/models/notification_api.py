@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from orders.models.base import Model
 from orders.models.common import UtcDateTime
 from orders.models.notification import Channel, Device, Email, Locale, Phone, Platform, Preferences
 
 
-class PreferencesRequest(BaseModel):
+class PreferencesRequest(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channels: Annotated[
@@ -21,7 +22,7 @@ class PreferencesRequest(BaseModel):
     phone: Phone | None = None
 
 
-class PreferencesOut(BaseModel):
+class PreferencesOut(Model):
     channels: list[Channel]
     locale: str
     email: str | None
@@ -33,14 +34,14 @@ class PreferencesOut(BaseModel):
         return cls.model_validate(preferences.model_dump(exclude={"user_id"}))
 
 
-class DeviceRequest(BaseModel):
+class DeviceRequest(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     platform: Platform
     token: Annotated[str, Field(min_length=8, max_length=4096, pattern=r"^[A-Za-z0-9_:.\-]+$")]
 
 
-class DeviceOut(BaseModel):
+class DeviceOut(Model):
     device_id: str
     platform: Platform
     enabled: bool

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from orders.models.base import Model
 from orders.models.catalog import ProductKind, Sku
 from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
 
@@ -26,7 +27,7 @@ class OrderStatus(StrEnum):
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class ShippingAddress(BaseModel):
+class ShippingAddress(Model):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     name: Text
@@ -39,7 +40,7 @@ class ShippingAddress(BaseModel):
     phone: Annotated[str, Field(max_length=32)] | None = None
 
 
-class Shipment(BaseModel):
+class Shipment(Model):
     """Who carries a physical order and how to track it."""
 
     model_config = ConfigDict(frozen=True)
@@ -49,7 +50,7 @@ class Shipment(BaseModel):
     shipped_at: UtcDateTime
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     """One priced line. Name and price are copied from the catalog when the order is placed."""
 
     model_config = ConfigDict(frozen=True)
@@ -62,7 +63,7 @@ class OrderLine(BaseModel):
     line_total: MinorUnits
 
 
-class Order(BaseModel):
+class Order(Model):
     model_config = ConfigDict(frozen=True)
 
     order_id: str
@@ -108,7 +109,7 @@ class Order(BaseModel):
         return any(line.kind is ProductKind.PHYSICAL for line in self.items)
 
 
-class TimelineEvent(BaseModel):
+class TimelineEvent(Model):
     """One entry of an order's timeline, written in the same transaction as the change."""
 
     model_config = ConfigDict(frozen=True)

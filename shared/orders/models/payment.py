@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from orders.models.base import Model
 from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
 
 
@@ -24,7 +25,7 @@ class PaymentEventKind(StrEnum):
     OTHER = "OTHER"  # authentic, recorded, no effect on the order
 
 
-class ProviderRefund(BaseModel):
+class ProviderRefund(Model):
     """One refund at the provider, identified by the provider's own refund id."""
 
     model_config = ConfigDict(frozen=True)
@@ -35,7 +36,7 @@ class ProviderRefund(BaseModel):
     our_refund_id: str | None = None
 
 
-class PaymentEvent(BaseModel):
+class PaymentEvent(Model):
     """What a verified provider notification means, independent of the provider."""
 
     model_config = ConfigDict(frozen=True)
@@ -88,7 +89,7 @@ ANOMALIES = frozenset(
 )
 
 
-class LedgerEntry(BaseModel):
+class LedgerEntry(Model):
     """One provider event as finance sees it: stored once per (provider, event id)."""
 
     model_config = ConfigDict(frozen=True)
@@ -126,7 +127,7 @@ class LedgerEntry(BaseModel):
         )
 
 
-class PaymentInstructions(BaseModel):
+class PaymentInstructions(Model):
     """What a client needs to pay an order (answer of POST /orders/{id}/payments)."""
 
     model_config = ConfigDict(frozen=True)

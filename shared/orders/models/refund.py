@@ -7,8 +7,9 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from orders.models.base import Model
 from orders.models.common import CurrencyCode, UtcDateTime
 
 
@@ -48,7 +49,7 @@ def order_id_of(refund_id: str) -> str | None:
     return f"ord_{match.group(1)}" if match else None
 
 
-class Refund(BaseModel):
+class Refund(Model):
     """A refund of (part of) an order. Field names are a contract: notify reads them from the stream."""
 
     model_config = ConfigDict(frozen=True)

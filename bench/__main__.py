@@ -1,0 +1,5 @@
+"""python -m bench: every benchmark (see bench/run.py)."""
+
+from bench.run import main
+
+main()
