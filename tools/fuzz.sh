@@ -9,24 +9,8 @@ PY=.venv/bin/python
 EXAMPLES=${FUZZ_EXAMPLES:-30}
 TIMEOUT=${FUZZ_TIMEOUT:-480}
 SEED=${FUZZ_SEED:-20261122}
-mkdir -p build
-port=$($PY -c 'from local_stack.stack import free_port; print(free_port())')
-url="http://127.0.0.1:${port}"
-$PY -m local_stack --port "$port" >build/fuzz-stack.log 2>&1 &
-pid=$!
-stop() { kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; }
-trap stop EXIT
-up=""
-for _ in $(seq 1 300); do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "the local stack exited during start-up:" >&2; tail -50 build/fuzz-stack.log >&2; exit 1
-  fi
-  if $PY -c "import sys, requests; sys.exit(requests.get('${url}/products', timeout=2).status_code != 200)" 2>/dev/null; then
-    up=1; break
-  fi
-  sleep 0.1
-done
-[ -n "$up" ] || { echo "the local stack did not answer on $url" >&2; tail -50 build/fuzz-stack.log >&2; exit 1; }
+source tools/local_stack_up.sh
+start_local_stack build/fuzz-stack.log
 token=$($PY -m local_stack token --user fuzz-user --groups reviewer,support,ops,analyst --ttl 3600)
 started=$(date +%s)
 status=0
