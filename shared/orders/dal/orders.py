@@ -7,6 +7,7 @@ on condition that it is new. Either both land or neither does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -177,6 +178,15 @@ class OrdersRepository(Repository):
         """The order and its timeline, oldest first, in one Query (see keys)."""
         order: Order | None = None
         events: list[TimelineEvent] = []
+        for data in self.order_partition(order_id, until=keys.TIMELINE_END, consistent=True):
+            if data["SK"] == keys.ORDER_SK:
+                order = Order.model_validate(data)
+            else:
+                events.append(TimelineEvent.model_validate(data))
+        return order, events
+
+    def order_partition(self, order_id: str, *, until: str, consistent: bool) -> Iterator[dict[str, Any]]:
+        """The items of an order's partition from the order item (``#ORDER``) up to sort key ``until``."""
         paginator = self.client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self._table,
@@ -184,17 +194,12 @@ class OrdersRepository(Repository):
             ExpressionAttributeValues={
                 ":pk": {"S": keys.order_pk(order_id)},
                 ":first": {"S": keys.ORDER_SK},
-                ":last": {"S": keys.TIMELINE_END},
+                ":last": {"S": until},
             },
-            ConsistentRead=True,
+            ConsistentRead=consistent,
         ):
             for item in page.get("Items", []):
-                data = from_item(item)
-                if data["SK"] == keys.ORDER_SK:
-                    order = Order.model_validate(data)
-                else:
-                    events.append(TimelineEvent.model_validate(data))
-        return order, events
+                yield from_item(item)
 
     def list_for_user(
         self,

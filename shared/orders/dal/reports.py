@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from orders.dal import keys
-from orders.dal.dynamo import Repository, from_item
+from orders.dal.dynamo import Repository
+from orders.dal.orders import OrdersRepository
 from orders.models.common import format_ts
 from orders.models.order import Order, TimelineEvent
 from orders.models.report import OrderFacts
@@ -58,25 +59,16 @@ class ReportsRepository(Repository):
         order: Order | None = None
         timeline: list[TimelineEvent] = []
         rating: int | None = None
-        paginator = self.client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="PK = :pk AND SK BETWEEN :first AND :last",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.order_pk(order_id)},
-                ":first": {"S": keys.ORDER_SK},
-                ":last": {"S": keys.FEEDBACK_SK},
-            },
-        ):
-            for item in page.get("Items", []):
-                data = from_item(item)
-                sk = data["SK"]
-                if sk == keys.ORDER_SK:
-                    order = Order.model_validate(data)
-                elif sk.startswith(keys.TIMELINE_PREFIX):
-                    timeline.append(TimelineEvent.model_validate(data))
-                elif sk == keys.FEEDBACK_SK:
-                    rating = int(data["rating"])
+        orders = OrdersRepository(self._table, self._client)
+        # Eventually consistent: a report of past days does not need the latest write.
+        for data in orders.order_partition(order_id, until=keys.FEEDBACK_SK, consistent=False):
+            sk = data["SK"]
+            if sk == keys.ORDER_SK:
+                order = Order.model_validate(data)
+            elif sk.startswith(keys.TIMELINE_PREFIX):
+                timeline.append(TimelineEvent.model_validate(data))
+            elif sk == keys.FEEDBACK_SK:
+                rating = int(data["rating"])
         if order is None:
             return None
         return OrderFacts(order=order, timeline=timeline, rating=rating)
