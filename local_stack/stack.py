@@ -23,7 +23,12 @@ import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
 from local_stack.fake_stripe import LOCAL_API_KEY, LOCAL_WEBHOOK_SECRET, FakeStripe, FakeStripeServer
-from local_stack.moto_patches import atomic_dynamodb_writes, lambda_invocations_to
+from local_stack.moto_patches import (
+    atomic_dynamodb_writes,
+    expiring_stream_iterators,
+    lambda_invocations_to,
+    on_stream_record,
+)
 from local_stack.resources import REGION, CreatedResources, create_resources, load_seed, seed_catalog
 from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller
@@ -33,6 +38,8 @@ log = logging.getLogger("local_stack")
 
 # What moto must do for the local stack: run state machines, and never look for Docker for Lambda.
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+# A poller is woken by every stream write; without one it still looks this often.
+STREAM_IDLE_POLL_SECONDS = 0.5
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -223,6 +230,7 @@ class LocalStack:
         # DynamoDB applies each write and transaction atomically; make the fake do the same.
         atomic = contextlib.ExitStack()
         atomic.enter_context(atomic_dynamodb_writes())
+        atomic.enter_context(expiring_stream_iterators())
         self.on_stop.insert(0, atomic.close)
         # moto's Step Functions executor calls back into localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self._moto_port)
@@ -255,10 +263,13 @@ class LocalStack:
             on_failure=self._stream_failure,
             # The tables were created empty just now: read each stream from its start, losing nothing.
             starting_position="TRIM_HORIZON",
+            # moto wakes the pollers when it puts records on a stream; the interval is the fallback.
+            poll_interval=STREAM_IDLE_POLL_SECONDS,
         )
         for function, poller in self.pollers:
             poller.start()
             self.on_stop.append(poller.stop)
+            self.on_stop.append(on_stream_record(poller.wake))
             log.info("stream %s → %s", poller.stream_arn.rsplit("/", 3)[-3], function)
 
     def _stream_failure(self, function: str, info: dict[str, Any]) -> None:

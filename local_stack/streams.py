@@ -17,7 +17,12 @@ batches to a consumer (the function's handler). It honours the event source mapp
   (literal values, ``prefix``, ``anything-but`` and ``exists`` are understood).
 
 Use ``drain()`` in tests (deliver everything written so far, synchronously) or ``start()`` /
-``stop()`` for a background thread polling every ``poll_interval`` seconds.
+``stop()`` for a background thread polling every ``poll_interval`` seconds; ``wake()`` makes it
+poll at once (the local stack calls it when moto puts a record on a stream).
+
+The poller follows the stream by sequence number, not only by the iterator it holds: an iterator
+that expired (AWS: after 15 minutes) or whose shard was trimmed is re-resolved after the last
+record delivered, as Lambda's event source mapping does.
 :func:`pollers_from_template` builds one poller per DynamoDB event of template.yaml.
 """
 
@@ -67,6 +72,8 @@ class StreamPoller:
         self.invocations = 0  # how many times the consumer was called (tests look at it)
         self._starting_position = starting_position
         self._iterators: dict[str, str | None] = {}
+        self._last_sequence: dict[str, str] = {}  # shard → sequence number of the last record read
+        self._wakeup = threading.Event()
         self._region = stream_arn.split(":")[3] if stream_arn.count(":") >= 5 else "us-east-1"
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -96,8 +103,13 @@ class StreamPoller:
             self._thread.start()
         return self
 
+    def wake(self) -> None:
+        """Poll now rather than at the end of the interval (records were just written)."""
+        self._wakeup.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wakeup.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -105,11 +117,12 @@ class StreamPoller:
     # --- reading -----------------------------------------------------------------------------
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wakeup.clear()  # before reading: a write after this point wakes the next round
             try:
                 self.drain()
             except Exception:
                 log.exception("stream poller: delivery loop failed; retrying")
-            self._stop.wait(self.poll_interval)
+            self._wakeup.wait(self.poll_interval)
 
     def _discover(self) -> None:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
@@ -125,14 +138,36 @@ class StreamPoller:
         iterator = self._iterators.get(shard_id)
         if not iterator:
             return []
-        response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+        try:
+            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+        except Exception as exc:
+            if _error_code(exc) not in _STALE_ITERATOR:
+                raise
+            log.info("stream poller: %s on %s; resuming after the last record read", _error_code(exc), shard_id)
+            iterator = self._resume(shard_id)
+            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
         records = response.get("Records", [])
+        if records:
+            self._last_sequence[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
         # Keep the old iterator when nothing came back: moto's next iterator is then the same place.
         self._iterators[shard_id] = response.get("NextShardIterator") or iterator
         shaped = [self._shape(record) for record in records]
         if self.filters:
             shaped = [r for r in shaped if any(matches(pattern, r) for pattern in self.filters)]
         return shaped
+
+    def _resume(self, shard_id: str) -> str:
+        """A fresh iterator just after the last record read (or at the starting position)."""
+        last = self._last_sequence.get(shard_id)
+        if last is None:
+            position = {"ShardIteratorType": self._starting_position}
+        else:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+        iterator: str = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **position)[
+            "ShardIterator"
+        ]
+        self._iterators[shard_id] = iterator
+        return iterator
 
     def _shape(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """A record exactly as Lambda delivers it to the function."""
@@ -233,6 +268,16 @@ class StreamPoller:
             "records": records,
         }
         self.on_failure(info)
+
+
+_STALE_ITERATOR = {"ExpiredIteratorException", "TrimmedDataAccessException"}
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
 
 
 def _iso(epoch: float) -> str:

@@ -161,3 +161,22 @@ def test_a_chunked_body_reaches_the_handler_whole(local_stack: RunningStack) -> 
     # Then the handler saw the whole body
     assert response.status_code == 201, response.text
     assert response.json()["total"] == 2 * 499
+
+
+def test_stream_delivery_goes_on_after_refused_transactions(local_stack: RunningStack) -> None:
+    from local_stack.demo import Demo, order_status, pay
+
+    demo = Demo(local_stack.url)
+    # Given a virtual order, and a refused transaction on it (feedback before delivery is a 409)
+    created = demo.call(
+        "POST", "/orders", as_user="client", json={"items": [{"sku": "coins-500", "quantity": 1}]}, expect=201
+    )
+    demo.call("POST", f"/orders/{created['order_id']}/feedback", as_user="client", json={"rating": 5}, expect=409)
+    # When it is paid through the fake provider
+    demo.state["order"] = created
+    pay(demo)
+    # Then the stream still delivers: the grant completes it, and the teams hear of the payment
+    assert order_status(demo, "order", "COMPLETED")["status"] == "COMPLETED"
+    events = requests.get(f"{local_stack.url}/_local/events", timeout=10).json()["items"]
+    steps = [e["detail"].get("new_status") for e in events if e["detail"].get("order_id") == created["order_id"]]
+    assert "PAID" in steps, events[-5:]

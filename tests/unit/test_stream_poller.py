@@ -190,3 +190,62 @@ def test_filter_operators() -> None:
     assert matches({"eventName": ["INSERT", "MODIFY"]}, record)
     assert matches({"dynamodb": {"NewImage": [{"exists": False}]}}, record)
     assert not matches({"dynamodb": {"OldImage": {"status": {"S": ["PAID"]}}}}, record)
+
+
+class ExpiringStreams(FakeStreams):
+    """Iterators ("position:serial") that expire when the test says so."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.used: set[str] = set()
+        self.expired: set[str] = set()
+        self.resumed_after: list[str] = []
+
+    def get_shard_iterator(self, StreamArn: str, ShardId: str, ShardIteratorType: str, **kw: str) -> dict[str, Any]:
+        if ShardIteratorType == "AFTER_SEQUENCE_NUMBER":
+            self.resumed_after.append(kw["SequenceNumber"])
+            return {"ShardIterator": f"{int(kw['SequenceNumber']) - 100 + 1}:resumed"}
+        return super().get_shard_iterator(StreamArn, ShardId, ShardIteratorType)
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        if ShardIterator in self.expired:
+            raise ClientError({"Error": {"Code": "ExpiredIteratorException", "Message": "expired"}}, "GetRecords")
+        self.used.add(ShardIterator)
+        response = super().get_records(ShardIterator.split(":")[0], Limit)
+        return response | {"NextShardIterator": f"{response['NextShardIterator']}:{len(self.used)}"}
+
+
+def test_an_expired_iterator_is_resumed_after_the_last_record_read() -> None:
+    # Given a poller that delivered two records, and an iterator that then expires
+    consumer = Consumer()
+    streams = ExpiringStreams(2)
+    poller = StreamPoller(streams, ARN, consumer)
+    poller.drain()
+    streams.expired.add(poller._iterators["s-1"] or "")
+    # When more records arrive and the poller reads again
+    streams.records += FakeStreams(4).records[2:]
+    poller.drain()
+    # Then it resumed just after the last record it had read: nothing lost, nothing twice
+    assert streams.resumed_after == ["101"]
+    assert consumer.done == ["k0", "k1", "k2", "k3"]
+
+
+def test_wake_delivers_without_waiting_for_the_interval() -> None:
+    import time
+
+    # Given a poller that polls only every minute, and has polled once
+    consumer = Consumer()
+    streams = FakeStreams(0)
+    poller = StreamPoller(streams, ARN, consumer, poll_interval=60).start()
+    time.sleep(0.1)
+    # When a record arrives and the poller is woken
+    streams.records += FakeStreams(1).records
+    poller.wake()
+    deadline = time.monotonic() + 2
+    while not consumer.done and time.monotonic() < deadline:
+        time.sleep(0.01)
+    poller.stop()
+    # Then it was delivered at once
+    assert consumer.done == ["k0"]
