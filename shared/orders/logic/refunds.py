@@ -24,6 +24,7 @@ from orders.models.order import Order, TimelineEvent
 from orders.models.refund import (
     SYSTEM_AUTO,
     SYSTEM_TIMEOUT,
+    AutoApprovals,
     Decision,
     Refund,
     RefundStatus,
@@ -65,8 +66,32 @@ def _load(refund_id: str) -> tuple[Refund, Order]:
 
 
 # --- request ---------------------------------------------------------------------------------
+def auto_approvable(
+    order: Order, amount: int, *, approvals: AutoApprovals | None, now: datetime, config: Config
+) -> bool:
+    """Whether a refund of ``amount`` skips review: within the per-order and the per-user limit.
+
+    Per order: the running total (refunded so far, pending, and this one) is compared, so several small
+    refunds cannot add up past the limit unreviewed. Per user: what was approved automatically within
+    the rolling window, in the order's currency, plus this one.
+    """
+    running = order.refunded_total + order.refund_pending_amount + amount
+    if running > config.auto_approve_max_minor:
+        return False
+    if approvals is None:
+        return True
+    window = config.auto_approve_user_window_hours
+    return approvals.total(order.currency, now, window) + amount <= config.auto_approve_user_max_minor
+
+
 def plan_request(
-    order: Order, *, amount: int | None, reason: str, now: datetime, config: Config
+    order: Order,
+    *,
+    amount: int | None,
+    reason: str,
+    now: datetime,
+    config: Config,
+    approvals: AutoApprovals | None = None,
 ) -> tuple[Refund, Order, TimelineEvent]:
     """The refund a request creates and the order that reserves its amount (pure: no I/O)."""
     if order.status not in lifecycle.TRANSITIONS[lifecycle.Action.REFUND_FULL]:
@@ -81,7 +106,7 @@ def plan_request(
     amount = refundable if amount is None else amount
     if amount <= 0 or amount > refundable:
         raise errors.RefundAmountInvalid(refundable=refundable, currency=order.currency)
-    auto = amount <= config.auto_approve_max_minor
+    auto = auto_approvable(order, amount, approvals=approvals, now=now, config=config)
     refund = Refund(
         refund_id=new_refund_id(order.order_id),
         order_id=order.order_id,
@@ -115,8 +140,18 @@ def request_refund(order_id: str, *, user_id: str, amount: int | None, reason: s
         order = orders.get(order_id)
         if order is None or order.user_id != user_id:
             raise errors.OrderNotFound(order_id=order_id)
-        refund, after, event = plan_request(order, amount=amount, reason=reason, now=utcnow(), config=config)
-        orders.save_change(order, after, event, extra=[refunds.put_new(refund)])
+        now = utcnow()
+        approvals = refunds.auto_approvals(user_id)
+        refund, after, event = plan_request(
+            order, amount=amount, reason=reason, now=now, config=config, approvals=approvals
+        )
+        extra = [refunds.put_new(refund)]
+        if refund.status is RefundStatus.APPROVED:
+            window = config.auto_approve_user_window_hours
+            extra.append(
+                refunds.auto_approvals_put(approvals, approvals.add(refund.currency, refund.amount, now, window))
+            )
+        orders.save_change(order, after, event, extra=extra)
         return refund
 
     refund = _retrying(attempt)
