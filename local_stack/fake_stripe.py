@@ -131,6 +131,8 @@ class FakeStripe:
                 return self._intent(parts[2])
             if method == "POST" and len(parts) == 4 and parts[3] == "confirm":
                 return self.confirm_intent(parts[2], params)
+            if method == "POST" and len(parts) == 4 and parts[3] == "cancel":
+                return self.cancel_intent(parts[2], params)
         if parts[:2] == ["v1", "refunds"]:
             if method == "POST" and len(parts) == 2:
                 return self.create_refund(params)
@@ -193,13 +195,29 @@ class FakeStripe:
             return self.confirm_intent(intent_id, params)
         return intent
 
-    def confirm_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    def cancel_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Stripe cancels an intent that has not succeeded, is not processing and is not cancelled already."""
         intent = self._intent(intent_id)
-        if intent["status"] == "succeeded":
+        if intent["status"] in ("succeeded", "processing", "canceled"):
             raise StripeError(
                 400,
                 "invalid_request_error",
-                "This PaymentIntent's status is succeeded, so it cannot be confirmed.",
+                f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}.",
+                code="payment_intent_unexpected_state",
+            )
+        intent.update(
+            status="canceled", cancellation_reason=params.get("cancellation_reason") or "requested_by_customer"
+        )
+        self.emit("payment_intent.canceled", intent)
+        return intent
+
+    def confirm_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        intent = self._intent(intent_id)
+        if intent["status"] in ("succeeded", "canceled"):
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"This PaymentIntent's status is {intent['status']}, so it cannot be confirmed.",
                 code="payment_intent_unexpected_state",
             )
         method = params.get("payment_method") or intent.get("payment_method")

@@ -78,8 +78,13 @@ class Config(BaseModel):
 
     # --- refunds ---
     refund_state_machine_arn: str | None = Field(default=None, alias="REFUND_STATE_MACHINE_ARN")
-    # Refunds up to this amount (minor units, any currency) skip human review.
+    # A refund skips human review while the running total of its order's refunds (succeeded, pending and
+    # this one) stays within this amount (minor units, any currency)...
     auto_approve_max_minor: int = Field(default=1000, ge=0, alias="AUTO_APPROVE_MAX_MINOR")
+    # ...and the user's automatically approved refunds within the last ``auto_approve_user_window_hours``
+    # (this one included, per currency) stay within this amount (docs/refunds.md).
+    auto_approve_user_max_minor: int = Field(default=5000, ge=0, alias="AUTO_APPROVE_USER_MAX_MINOR")
+    auto_approve_user_window_hours: int = Field(default=720, ge=1, le=8784, alias="AUTO_APPROVE_USER_WINDOW_HOURS")
     # A refund may be asked for this many days after the order was placed.
     refund_window_days: int = Field(default=30, ge=0, alias="REFUND_WINDOW_DAYS")
     # How long a reviewer has to decide; then the workflow applies ``review_timeout_action``.

@@ -201,6 +201,19 @@ class OrderNotPayable(Conflict):
     default_message = "Only an order waiting for payment can be paid."
 
 
+class PaymentInFlight(Conflict):
+    code = "PAYMENT_IN_FLIGHT"
+    default_message = "The order's payment already went through at the provider; its confirmation is on its way."
+
+
+class AutomaticRefundPending(Conflict):
+    code = "AUTOMATIC_REFUND_PENDING"
+    default_message = (
+        "This order was cancelled after its payment went through: the payment is refunded automatically "
+        "as soon as the provider confirms it. There is nothing to request."
+    )
+
+
 class ProviderRefused(InvalidRequest):
     code = "PROVIDER_REFUSED"
     default_message = "The payment provider refused the request (e.g. an amount over its maximum)."

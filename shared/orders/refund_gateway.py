@@ -90,12 +90,15 @@ class ProviderRefundGateway:
         from orders.errors import ProviderRefused, ProviderUnavailable
         from orders.payments import payment_provider
 
-        if order.payment_provider != "stripe" or not order.payment_reference:
-            where = order.payment_provider or "no provider on record"
+        # An automatic refund names the payment it gives back; any other refunds the order's own payment.
+        provider = refund.payment_provider or order.payment_provider
+        reference = refund.payment_reference or order.payment_reference
+        if provider != "stripe" or not reference:
+            where = provider or "no provider on record"
             raise PermanentProviderError(f"cannot refund a payment made through {where} from the server")
         try:
             created = payment_provider().refund(
-                order.payment_reference,
+                reference,
                 refund.amount,
                 refund.currency,
                 idempotency_key=idempotency_key,

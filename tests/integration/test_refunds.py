@@ -450,3 +450,34 @@ def test_unpaid_or_foreign_orders_cannot_be_refunded(api: Api, runtime: LambdaRu
     assert (foreign.status, foreign.body["code"]) == (404, "ORDER_NOT_FOUND")
     unknown = api(api_event("refund_request_get", path_params={"refund_id": "rf_nope"}))
     assert unknown.status == 404
+
+
+def test_three_small_refunds_of_one_order_do_not_all_skip_review(
+    api: Api, runtime: LambdaRuntime, flows: Workflows
+) -> None:
+    # Given a paid order of 3000 and a first small refund approved by policy
+    order = paid_order(api, runtime)
+    first = request(api, order["order_id"], amount=1000).body
+    assert first["decided_by"] == "system:auto"
+    assert finished(flows, first["refund_id"])["status"] == "SUCCEEDED"
+    # When a second small one follows, the running total (2000) is over the limit
+    second = request(api, order["order_id"], amount=1000).body
+    # Then it waits for a reviewer
+    assert (second["status"], second["decided_by"]) == ("PENDING_REVIEW", None)
+
+
+def test_a_user_past_the_rolling_auto_approve_limit_is_reviewed(
+    api: Api, runtime: LambdaRuntime, flows: Workflows
+) -> None:
+    runtime.override_environment("RefundRequestFunction", AUTO_APPROVE_USER_MAX_MINOR="600")
+    # Given one small refund approved by policy for this user
+    one, two = paid_order(api, runtime, COINS), paid_order(api, runtime, COINS)
+    first = request(api, one["order_id"]).body
+    assert first["decided_by"] == "system:auto"
+    # When the same user asks for another within the window (499 + 499 > 600)
+    second = request(api, two["order_id"]).body
+    # Then that one is reviewed, though it is small on its own
+    assert second["status"] == "PENDING_REVIEW"
+    # And another user is not affected
+    other = paid_order(api, runtime, COINS, user="user-0002")
+    assert request(api, other["order_id"], user="user-0002").body["decided_by"] == "system:auto"

@@ -12,7 +12,7 @@ from orders.config import Config
 from orders.logic.refunds import plan_request
 from orders.models.common import utcnow
 from orders.models.order import Order, OrderLine, OrderStatus
-from orders.models.refund import SYSTEM_AUTO, RefundStatus, order_id_of
+from orders.models.refund import SYSTEM_AUTO, AutoApprovals, RefundStatus, order_id_of
 
 ORDER_ID = "ord_" + "a" * 32
 CONFIG = Config(AUTO_APPROVE_MAX_MINOR=1000, REFUND_WINDOW_DAYS=30, REVIEW_TIMEOUT_SECONDS=60)
@@ -74,3 +74,41 @@ def test_amount_outside_what_is_refundable(amount: int) -> None:
 def test_refund_ids_that_are_not_ours_name_no_order() -> None:
     assert order_id_of("rf_nope") is None
     assert order_id_of("../ORDER#x") is None
+
+
+# --- auto-approval limits: per order (running total) and per user (rolling window) ----------------
+def test_small_refunds_that_add_up_past_the_limit_are_reviewed() -> None:
+    # Given an order of 3000 of which 1000 was already refunded without review
+    refunded = order(refunded_total=1000)
+    # When another small refund is asked for
+    refund, _, _ = plan_request(refunded, amount=900, reason="r", now=utcnow(), config=CONFIG)
+    # Then the running total (1900) is over the limit (1000): a reviewer decides
+    assert (refund.status, refund.decided_by) == (RefundStatus.PENDING_REVIEW, None)
+
+
+def test_the_running_total_up_to_the_limit_is_still_approved_by_policy() -> None:
+    refund, _, _ = plan_request(order(refunded_total=400), amount=600, reason="r", now=utcnow(), config=CONFIG)
+    assert refund.status is RefundStatus.APPROVED
+
+
+def test_a_user_over_the_rolling_limit_is_reviewed() -> None:
+    now = utcnow()
+    config = CONFIG.model_copy(update={"auto_approve_user_max_minor": 1500, "auto_approve_user_window_hours": 24})
+    # Given 1200 approved automatically for this user an hour ago
+    recent = AutoApprovals(user_id="u1").add("USD", 1200, now - timedelta(hours=1), 24)
+    # When a refund of 400 would take the user to 1600 within the window
+    refund, _, _ = plan_request(order(), amount=400, reason="r", now=now, config=config, approvals=recent)
+    # Then it waits for review
+    assert refund.status is RefundStatus.PENDING_REVIEW
+    # And approvals older than the window, or in another currency, do not count
+    old = AutoApprovals(user_id="u1").add("USD", 1200, now - timedelta(hours=30), 24).add("EUR", 1200, now, 24)
+    refund, _, _ = plan_request(order(), amount=400, reason="r", now=now, config=config, approvals=old)
+    assert refund.status is RefundStatus.APPROVED
+
+
+def test_the_rolling_record_drops_hours_outside_the_window() -> None:
+    now = utcnow()
+    record = AutoApprovals(user_id="u1").add("USD", 100, now - timedelta(hours=50), 24).add("USD", 200, now, 24)
+    assert list(record.amounts.values()) == [200]
+    assert record.total("USD", now, 24) == 200
+    assert record.version == 2

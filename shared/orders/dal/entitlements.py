@@ -46,6 +46,19 @@ class EntitlementsRepository(Repository):
             found += [Entitlement.model_validate(from_item(item)) for item in page.get("Items", [])]
         return found
 
+    def list_for_order(self, user_id: str, order_id: str) -> list[Entitlement]:
+        """What one order granted its owner (one record per sku)."""
+        response = self.client.query(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.user_pk(user_id)},
+                ":prefix": {"S": keys.entitlement_sk(order_id, "")},
+            },
+            ConsistentRead=True,
+        )
+        return [Entitlement.model_validate(from_item(item)) for item in response.get("Items", [])]
+
     def get(self, user_id: str, order_id: str, sku: str) -> Entitlement | None:
         item = self.client.get_item(
             TableName=self._table,

@@ -145,6 +145,8 @@ def entitlement_sk(order_id: str, sku: str) -> str:
 
 
 REFUND_PREFIX = "REFUND#"
+# USER#<uid> / AUTO_APPROVALS: the user's automatically approved refund amounts (per-user limit).
+AUTO_APPROVALS_SK = "AUTO_APPROVALS"
 REFUND_REVIEW_QUEUE = "QUEUE#REFUND#PENDING_REVIEW"  # == queue_pk("REFUND", "PENDING_REVIEW")
 
 

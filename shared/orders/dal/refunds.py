@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from orders.dal import cursor, keys
 from orders.dal.dynamo import Repository, from_item, to_item
 from orders.models.order import Order
-from orders.models.refund import Refund, RefundStatus, order_id_of
+from orders.models.refund import AutoApprovals, Refund, RefundStatus, order_id_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -89,7 +89,40 @@ class RefundsRepository(Repository):
             }
         }
 
+    def auto_approvals_put(self, before: AutoApprovals, after: AutoApprovals) -> TransactWriteItemTypeDef:
+        """Store ``after`` if the record is still ``before`` (its version; absent when version 0)."""
+        item = to_item(
+            {
+                "PK": keys.user_pk(after.user_id),
+                "SK": keys.AUTO_APPROVALS_SK,
+                "type": "AUTO_APPROVALS",
+                **after.model_dump(mode="json"),
+            }
+        )
+        if before.version == 0:
+            return {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": item,
+                "ConditionExpression": "#version = :version",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": {":version": {"N": str(before.version)}},
+            }
+        }
+
     # --- reads -------------------------------------------------------------------------------
+    def auto_approvals(self, user_id: str) -> AutoApprovals:
+        item = self.client.get_item(
+            TableName=self._table,
+            Key={"PK": {"S": keys.user_pk(user_id)}, "SK": {"S": keys.AUTO_APPROVALS_SK}},
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            return AutoApprovals(user_id=user_id)
+        data = from_item(item)
+        return AutoApprovals.model_validate({k: v for k, v in data.items() if k not in _KEY_ATTRIBUTES})
+
     def get(self, refund_id: str) -> Refund | None:
         order_id = order_id_of(refund_id)
         if order_id is None:

@@ -8,6 +8,13 @@ Rules
   (order, sku) record is new: a redelivered stream record finds the order moved on and does nothing.
 - Subscriptions: a grant covers ``quantity * subscription_days`` and starts when the user's current
   period of that sku ends (or now), so renewals stack.
+- Refunds take the goods back (:func:`on_refund`, docs/refunds.md "What a refund takes back"): whenever an
+  order's ``refunded_total`` is above zero, each grant of the order keeps only the units the money not
+  refunded still pays for: of ``q`` units, ``floor(q * refunded_total / total)`` are revoked, all of them
+  once the order is refunded in full. A subscription loses its revoked periods from the end of its grant
+  (all of them: access ends now). A physical order refunded in full before it shipped gives its stock back.
+  The rule is applied to the order as it is now, so any number of refunds, from any source, delivered in
+  any order and any number of times, converges on the same result.
 """
 
 from __future__ import annotations
@@ -105,7 +112,87 @@ def on_paid(order_id: str) -> Order | None:
     if granted:
         metrics.add_metric(name="EntitlementsGranted", unit="Count", value=len(granted))
     logger.info("order fulfilled", order_id=order_id, action=action.value, granted=len(granted))
+    if after.refunded_total > 0:  # refunded in part before the grant: the rule applies to it at once
+        _revoke_to_rule(after)
     return after
+
+
+def units_revoked(quantity: int, refunded_total: int, total: int) -> int:
+    """Of ``quantity`` units granted by an order of ``total``, how many ``refunded_total`` takes back."""
+    if refunded_total <= 0:
+        return 0
+    if total <= 0 or refunded_total >= total:
+        return quantity
+    return quantity * refunded_total // total
+
+
+def on_refund(order_id: str) -> Order | None:
+    """Apply the refund rule to the order as stored now: revoke grants, return unshipped stock.
+
+    Idempotent: it revokes up to the rule's target only (conditional writes), and returns stock once
+    (``stock_returned`` is set in the same transaction as the release).
+    """
+    order = orders_repository().get(order_id)
+    if order is None or order.refunded_total <= 0:
+        return order
+    _revoke_to_rule(order)
+    if order.status is OrderStatus.REFUNDED and order.shipment is None and order.reserved and not order.stock_returned:
+        return _return_stock(order)
+    return order
+
+
+def _revoke_to_rule(order: Order) -> None:
+    repo = entitlements_repository()
+    now = utcnow()
+    periods: dict[str, int] = {}
+    for grant in repo.list_for_order(order.user_id, order.order_id):
+        target = units_revoked(grant.quantity, order.refunded_total, order.total)
+        current: Entitlement | None = grant
+        for _ in range(3):  # re-read on a concurrent revocation
+            if current is None or current.revoked_quantity >= target:
+                break
+            expires = current.expires_at
+            if current.kind is ProductKind.SUBSCRIPTION:
+                if target >= current.quantity:
+                    expires = now
+                elif current.starts_at is not None:
+                    if current.sku not in periods:
+                        product = catalog_repository().get_many([current.sku]).get(current.sku)
+                        periods[current.sku] = product.subscription_days if product else 30
+                    kept = current.starts_at + timedelta(days=periods[current.sku] * (current.quantity - target))
+                    expires = kept if expires is None else min(expires, kept)
+            after = current.model_copy(update={"revoked_quantity": target, "revoked_at": now, "expires_at": expires})
+            if repo.revoke(current, after):
+                taken = target - current.revoked_quantity
+                logger.info("entitlement revoked", order_id=order.order_id, sku=current.sku, units=taken)
+                metrics.add_metric(name="EntitlementsRevoked", unit="Count", value=taken)
+                break
+            current = repo.get(order.user_id, order.order_id, current.sku)
+
+
+def _return_stock(order: Order) -> Order | None:
+    from orders.logic import inventory
+
+    repo = orders_repository()
+    current: Order | None = order
+    for _ in range(3):
+        if current is None or current.stock_returned:
+            return current
+        after, event = transitions.plan_update(
+            current,
+            event_type="STOCK_RETURNED",
+            actor=ACTOR,
+            details={"returned": dict(current.reserved), "reason": "refunded in full before it shipped"},
+            stock_returned=True,
+        )
+        try:
+            repo.save_change(current, after, event, inventory.release_items(current, after))
+        except errors.ConcurrentModification:
+            current = repo.get(order.order_id)
+            continue
+        logger.info("stock returned", order_id=order.order_id, skus=len(current.reserved))
+        return after
+    raise errors.ConcurrentModification()
 
 
 def my_entitlements(user_id: str, now: datetime | None = None) -> list[EntitlementOut]:

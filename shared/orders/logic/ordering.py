@@ -15,6 +15,7 @@ from orders.dal.orders import OrderPage
 from orders.dal.repos import catalog_repository, orders_repository
 from orders.logic import inventory, transitions
 from orders.logic.pricing import price_order
+from orders.logic.stages import record_order_stage
 from orders.models.api import CreateOrderRequest
 from orders.models.common import utcnow
 from orders.models.order import Order, OrderStatus, TimelineEvent
@@ -172,13 +173,50 @@ def list_orders(
 
 
 def cancel_order(order_id: str, *, user_id: str) -> Order:
-    order = transitions.change(
-        orders_repository(),
-        order_id,
-        lifecycle.Action.CANCEL,
-        actor=f"user:{user_id}",
-        owner=user_id,
-        extra=inventory.release_items,
-    )
+    """Cancel an unpaid order, and its started payment at the provider first (docs/payments.md).
+
+    The provider is asked before the order changes, on every attempt (a payment may have been started
+    between two attempts): a payment cancelled there can no longer be charged. One that had already gone
+    through is refunded automatically when its confirmation arrives; the order records that
+    (``refund_on_cancel``), and the timeline and the user's message say so.
+    """
+    order = _cancel(order_id, lifecycle.Action.CANCEL, actor=f"user:{user_id}", owner=user_id)
     metrics.add_metric(name="OrdersCancelled", unit="Count", value=1)
     return order
+
+
+def expire_order(order_id: str, *, actor: str) -> Order:
+    """Cancel an order left unpaid past its expiry; its payment is cancelled at the provider first.
+
+    A payment that already went through keeps the order (raises PaymentInFlight): its confirmation is on
+    its way and will mark it paid; the next run looks again.
+    """
+    return _cancel(order_id, lifecycle.Action.EXPIRE, actor=actor, keep_if_taken=True)
+
+
+def _cancel(
+    order_id: str, action: lifecycle.Action, *, actor: str, owner: str | None = None, keep_if_taken: bool = False
+) -> Order:
+    from orders.logic.payments import stop_payment
+
+    repo = orders_repository()
+    for attempt in range(3):
+        order = repo.get(order_id)
+        if order is None or (owner is not None and order.user_id != owner):
+            raise errors.OrderNotFound(order_id=order_id)
+        lifecycle.apply(order.status, action)  # illegal → 409 before the provider is asked anything
+        payment = stop_payment(order)
+        if payment == "taken" and keep_if_taken:
+            raise errors.PaymentInFlight(order_id=order_id)
+        after, event = transitions.plan(
+            order, action, actor=actor, details={"payment": payment}, refund_on_cancel=payment == "taken"
+        )
+        try:
+            repo.save_change(order, after, event, inventory.release_items(order, after))
+        except errors.ConcurrentModification:
+            if attempt == 2:
+                raise
+            continue
+        record_order_stage(after, event.at)
+        return after
+    raise AssertionError("unreachable")

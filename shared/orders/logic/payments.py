@@ -13,6 +13,7 @@ causes, which is itself conditional on the order's status and version (see dal.p
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from orders import errors, lifecycle
 from orders.dal.dynamo import cancellation_codes
 from orders.dal.payments import PaymentSnapshot
-from orders.dal.repos import orders_repository, payments_repository
+from orders.dal.repos import orders_repository, payments_repository, refunds_repository
 from orders.logic import transitions
 from orders.logic.stages import record_order_stage
 from orders.models.common import utcnow
@@ -35,6 +36,7 @@ from orders.models.payment import (
     Provider,
     ProviderRefund,
 )
+from orders.models.refund import SYSTEM_AUTO, Refund, RefundStatus
 from orders.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ class Decision:
     change: tuple[Order, TimelineEvent] | None = None
     applied_refunds: list[ProviderRefund] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    # Money that arrived for a cancelled order: the refund that gives it back (saved with the change).
+    auto_refund: Refund | None = None
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,8 @@ def decide(order: Order, event: PaymentEvent, recorded_refunds: frozenset[str] =
 
 def _decide_success(order: Order, event: PaymentEvent, actor: str, details: dict[str, Any]) -> Decision:
     if order.status is OrderStatus.CANCELLED:
-        # Money taken for an order that no longer exists for the user: never resurrect it.
-        return Decision(PaymentOutcome.PAID_WHILE_CANCELLED)
+        # Money taken for an order that no longer exists for the user: never resurrect it; give it back.
+        return _decide_paid_while_cancelled(order, event, actor, details)
     if event.amount != order.total or event.currency != order.currency:
         return Decision(
             PaymentOutcome.AMOUNT_MISMATCH,
@@ -141,6 +145,62 @@ def _decide_success(order: Order, event: PaymentEvent, actor: str, details: dict
         PaymentOutcome.ALREADY_PAID,
         details={"order_status": order.status.value, "order_payment_reference": order.payment_reference},
     )
+
+
+def auto_refund_id(order_id: str, payment_reference: str) -> str:
+    """The automatic refund of one payment of a cancelled order: one id per payment, whoever reports it."""
+    digest = hashlib.sha256(payment_reference.encode()).hexdigest()[:12]
+    return f"rf_{order_id.removeprefix('ord_')}_{digest}"
+
+
+def _decide_paid_while_cancelled(order: Order, event: PaymentEvent, actor: str, details: dict[str, Any]) -> Decision:
+    """A payment that went through after its order was cancelled is refunded automatically, in full.
+
+    One transaction records the charge on the order (``stray_charges``, a PAID_WHILE_CANCELLED timeline
+    event) and creates the automatic refund (APPROVED by ``system:auto``, no review); the refund workflow
+    then refunds it at the provider. A payment already recorded (another event for the same charge)
+    changes nothing more. Without a reference or an amount nothing can be refunded: finance reconciles.
+    """
+    reference, amount = event.payment_reference, event.amount
+    if not reference or not amount:
+        return Decision(PaymentOutcome.PAID_WHILE_CANCELLED, details={"automatic_refund": None})
+    refund_id = auto_refund_id(order.order_id, reference)
+    if reference in order.stray_charges:
+        return Decision(PaymentOutcome.PAID_WHILE_CANCELLED, details={"refund_id": refund_id, "recorded": True})
+    now = utcnow()
+    refund = Refund(
+        refund_id=refund_id,
+        order_id=order.order_id,
+        user_id=order.user_id,
+        amount=amount,
+        currency=event.currency or order.currency,
+        status=RefundStatus.APPROVED,
+        reason="Payment received after the order was cancelled: refunded automatically.",
+        requested_at=now,
+        decided_by=SYSTEM_AUTO,
+        decided_at=now,
+        automatic=True,
+        payment_provider=event.provider.value,
+        payment_reference=reference,
+    )
+    change = transitions.plan_update(
+        order,
+        event_type="PAID_WHILE_CANCELLED",
+        actor=actor,
+        details={**details, "refund_id": refund_id, "automatic_refund": amount},
+        stray_charges={**order.stray_charges, reference: amount},
+    )
+    return Decision(PaymentOutcome.PAID_WHILE_CANCELLED, change, details={"refund_id": refund_id}, auto_refund=refund)
+
+
+def _start_auto_refund(refund_id: str, order_id: str) -> None:
+    """Start (or find started) the workflow of an automatic refund; its execution is named by the refund id."""
+    from orders.dal.repos import refund_workflow
+
+    payload = {"refund_id": refund_id, "order_id": order_id, "auto_approved": True, "review_due_at": None}
+    if refund_workflow().start(refund_id, payload):
+        logger.info("automatic refund started", refund_id=refund_id)
+        metrics.add_metric(name="AutomaticRefunds", unit="Count", value=1)
 
 
 def _decide_refund(
@@ -217,6 +277,7 @@ def handle_event(event: PaymentEvent) -> WebhookResult:
             event.order_id, event.provider.value, event.event_id, [r.refund_id for r in event.refunds]
         )
         if snapshot.ledger is not None:
+            _resume_auto_refund(snapshot.ledger)
             return _duplicate(snapshot.ledger)
         if snapshot.order is None:
             return _record_unmatched(event, received_at, PaymentOutcome.UNKNOWN_ORDER)
@@ -231,8 +292,18 @@ def handle_event(event: PaymentEvent) -> WebhookResult:
                 raise
             continue
         _count(entry)
+        # An automatic refund was saved with the change (or by an earlier event for the same payment): its
+        # workflow starts now; if that fails the webhook answers 5xx and the redelivery starts it.
+        _resume_auto_refund(entry)
         return WebhookResult(entry=entry, duplicate=False)
     raise AssertionError("unreachable")
+
+
+def _resume_auto_refund(entry: LedgerEntry) -> None:
+    """A redelivered PAID_WHILE_CANCELLED event makes sure its automatic refund's workflow runs."""
+    refund_id = entry.details.get("refund_id")
+    if entry.outcome is PaymentOutcome.PAID_WHILE_CANCELLED and isinstance(refund_id, str) and entry.order_id:
+        _start_auto_refund(refund_id, entry.order_id)
 
 
 def _save(snapshot: PaymentSnapshot, event: PaymentEvent, decision: Decision, entry: LedgerEntry) -> None:
@@ -251,6 +322,8 @@ def _save(snapshot: PaymentSnapshot, event: PaymentEvent, decision: Decision, en
         ]
     if decision.outcome is PaymentOutcome.PAID and event.payment_reference:
         extra.append(repo.reference_put(event.provider.value, event.payment_reference, after.order_id))
+    if decision.auto_refund is not None:
+        extra.append(refunds_repository().put_new(decision.auto_refund))
     try:
         orders_repository().save_change(snapshot.order, after, timeline, extra=extra)
         if decision.outcome is PaymentOutcome.PAYMENT_FAILED:
@@ -372,6 +445,7 @@ def start_payment(order_id: str, *, user_id: str, provider: Provider) -> Payment
         order.order_id, order.total, order.currency, idempotency_key=f"{order.order_id}:payment_intent"
     )
     payments_repository().save_reference(Provider.STRIPE.value, created.reference, order.order_id)
+    _record_started(order, created.reference, actor=f"user:{user_id}")
     metrics.add_metric(name="PaymentsStarted", unit="Count", value=1)
     return PaymentInstructions(
         order_id=order.order_id,
@@ -382,3 +456,57 @@ def start_payment(order_id: str, *, user_id: str, provider: Provider) -> Payment
         client_secret=created.client_secret,
         status=created.status,
     )
+
+
+def _record_started(order: Order, reference: str, *, actor: str) -> None:
+    """Note the started PaymentIntent on the order, so a cancellation can cancel it at the provider.
+
+    Conditional on the order's status and version like every change. If the order stopped being payable
+    meanwhile (cancelled, expired), the intent is cancelled at once and the client gets 409: it never
+    receives a client secret for an order that no longer takes money.
+    """
+    from orders.payments import payment_provider
+
+    repo = orders_repository()
+    current: Order | None = order
+    for _ in range(_ATTEMPTS):
+        if current is None:
+            raise errors.OrderNotFound(order_id=order.order_id)
+        if current.status not in _PAYABLE:
+            payment_provider().cancel_payment(reference)
+            raise errors.OrderNotPayable(status=current.status.value)
+        if current.payment_provider == Provider.STRIPE.value and current.payment_reference == reference:
+            return
+        after, event = transitions.plan_update(
+            current,
+            event_type="PAYMENT_STARTED",
+            actor=actor,
+            details={"provider": Provider.STRIPE.value, "payment_reference": reference},
+            payment_provider=Provider.STRIPE.value,
+            payment_reference=reference,
+        )
+        try:
+            repo.save_change(current, after, event)
+        except errors.ConcurrentModification:
+            current = repo.get(order.order_id)
+            continue
+        return
+    raise errors.ConcurrentModification()
+
+
+# --- stopping a payment when its order is cancelled --------------------------------------------
+def stop_payment(order: Order) -> str:
+    """Cancel the order's started payment at the provider before the order is cancelled.
+
+    Returns what the cancellation means for the user's money:
+    ``"none"`` (no payment was started here), ``"cancelled"`` (the provider will not charge it) or
+    ``"taken"`` (it already succeeded or is processing: the money is refunded automatically when the
+    provider's confirmation arrives). ProviderUnavailable propagates: nothing is cancelled then.
+    """
+    from orders.payments import payment_provider
+
+    if order.payment_provider != Provider.STRIPE.value or not order.payment_reference:
+        return "none"
+    payment = payment_provider().cancel_payment(order.payment_reference)
+    logger.info("payment cancelled at the provider", payment_status=payment.status)
+    return "cancelled" if payment.status == "canceled" else "taken"

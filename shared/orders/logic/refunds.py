@@ -20,10 +20,11 @@ from orders.dal.workflow import Resume
 from orders.logic import transitions
 from orders.logic.stages import Stage, record_stage
 from orders.models.common import format_ts, utcnow
-from orders.models.order import Order, TimelineEvent
+from orders.models.order import Order, OrderStatus, TimelineEvent
 from orders.models.refund import (
     SYSTEM_AUTO,
     SYSTEM_TIMEOUT,
+    AutoApprovals,
     Decision,
     Refund,
     RefundStatus,
@@ -65,8 +66,32 @@ def _load(refund_id: str) -> tuple[Refund, Order]:
 
 
 # --- request ---------------------------------------------------------------------------------
+def auto_approvable(
+    order: Order, amount: int, *, approvals: AutoApprovals | None, now: datetime, config: Config
+) -> bool:
+    """Whether a refund of ``amount`` skips review: within the per-order and the per-user limit.
+
+    Per order: the running total (refunded so far, pending, and this one) is compared, so several small
+    refunds cannot add up past the limit unreviewed. Per user: what was approved automatically within
+    the rolling window, in the order's currency, plus this one.
+    """
+    running = order.refunded_total + order.refund_pending_amount + amount
+    if running > config.auto_approve_max_minor:
+        return False
+    if approvals is None:
+        return True
+    window = config.auto_approve_user_window_hours
+    return approvals.total(order.currency, now, window) + amount <= config.auto_approve_user_max_minor
+
+
 def plan_request(
-    order: Order, *, amount: int | None, reason: str, now: datetime, config: Config
+    order: Order,
+    *,
+    amount: int | None,
+    reason: str,
+    now: datetime,
+    config: Config,
+    approvals: AutoApprovals | None = None,
 ) -> tuple[Refund, Order, TimelineEvent]:
     """The refund a request creates and the order that reserves its amount (pure: no I/O)."""
     if order.status not in lifecycle.TRANSITIONS[lifecycle.Action.REFUND_FULL]:
@@ -81,7 +106,7 @@ def plan_request(
     amount = refundable if amount is None else amount
     if amount <= 0 or amount > refundable:
         raise errors.RefundAmountInvalid(refundable=refundable, currency=order.currency)
-    auto = amount <= config.auto_approve_max_minor
+    auto = auto_approvable(order, amount, approvals=approvals, now=now, config=config)
     refund = Refund(
         refund_id=new_refund_id(order.order_id),
         order_id=order.order_id,
@@ -115,11 +140,28 @@ def request_refund(order_id: str, *, user_id: str, amount: int | None, reason: s
         order = orders.get(order_id)
         if order is None or order.user_id != user_id:
             raise errors.OrderNotFound(order_id=order_id)
-        refund, after, event = plan_request(order, amount=amount, reason=reason, now=utcnow(), config=config)
-        orders.save_change(order, after, event, extra=[refunds.put_new(refund)])
+        if order.status is OrderStatus.CANCELLED:
+            raise _cancelled(order)
+        now = utcnow()
+        approvals = refunds.auto_approvals(user_id)
+        refund, after, event = plan_request(
+            order, amount=amount, reason=reason, now=now, config=config, approvals=approvals
+        )
+        extra = [refunds.put_new(refund)]
+        if refund.status is RefundStatus.APPROVED:
+            window = config.auto_approve_user_window_hours
+            extra.append(
+                refunds.auto_approvals_put(approvals, approvals.add(refund.currency, refund.amount, now, window))
+            )
+        orders.save_change(order, after, event, extra=extra)
         return refund
 
-    refund = _retrying(attempt)
+    try:
+        refund = _retrying(attempt)
+    except _AlreadyRefunding as automatic:
+        # Money that arrived after the order was cancelled is already on its way back: that refund is the
+        # answer (the user sees it and its status), not a 409 saying the order cannot be refunded.
+        return automatic.refund
     logger.append_keys(order_id=order_id, refund_id=refund.refund_id)
     payload = {
         "refund_id": refund.refund_id,
@@ -138,6 +180,31 @@ def request_refund(order_id: str, *, user_id: str, amount: int | None, reason: s
     logger.info("refund requested", amount=refund.amount, auto_approved=payload["auto_approved"])
     metrics.add_metric(name="RefundsRequested", unit="Count", value=1)
     return refund
+
+
+class _AlreadyRefunding(Exception):
+    def __init__(self, refund: Refund) -> None:
+        super().__init__(refund.refund_id)
+        self.refund = refund
+
+
+def _cancelled(order: Order) -> Exception:
+    """What a refund request on a cancelled order gets: its automatic refund, or why there is nothing to refund."""
+    from orders.logic.payments import auto_refund_id
+
+    automatic = [
+        refund
+        for reference in order.stray_charges
+        if (refund := refunds_repository().get(auto_refund_id(order.order_id, reference))) is not None
+    ]
+    if automatic:
+        return _AlreadyRefunding(max(automatic, key=lambda refund: refund.requested_at))
+    if order.refund_on_cancel:
+        return errors.AutomaticRefundPending(order_id=order.order_id)
+    return errors.OrderNotRefundable(
+        "This order was cancelled before any payment was taken: there is nothing to refund.",
+        status=order.status.value,
+    )
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -281,6 +348,8 @@ def finalize(refund_id: str, *, provider_refund_id: str) -> Refund:
         refund, order = _load(refund_id)
         if refund.status is RefundStatus.SUCCEEDED:  # a retry of this step after it landed
             return refund
+        if refund.automatic and refund.status is RefundStatus.APPROVED:
+            return _finalize_automatic(refund, order, provider_refund_id)
         if refund.status is not RefundStatus.APPROVED or order.refund_pending_id != refund_id:
             raise errors.InvalidRefundState(refund_id=refund_id, status=refund.status.value)
         refunded_total = order.refunded_total + refund.amount
@@ -314,6 +383,34 @@ def finalize(refund_id: str, *, provider_refund_id: str) -> Refund:
         return after
 
     return _retrying(attempt)
+
+
+def _finalize_automatic(refund: Refund, order: Order, provider_refund_id: str) -> Refund:
+    """An automatic refund gave back money that arrived for a cancelled order: the order stays CANCELLED,
+    its ``stray_refunded`` rises (its ``refunded_total`` is about the order's own payment, which never was)."""
+    stray_refunded = order.stray_refunded + refund.amount
+    order_after, event = transitions.plan_update(
+        order,
+        event_type="REFUND_SUCCEEDED",
+        actor=WORKFLOW_ACTOR,
+        details={
+            "refund_id": refund.refund_id,
+            "amount": refund.amount,
+            "automatic": True,
+            "provider_refund_id": provider_refund_id,
+        },
+        stray_refunded=stray_refunded,
+    )
+    after = refund.model_copy(
+        update={
+            "status": RefundStatus.SUCCEEDED,
+            "provider_refund_id": provider_refund_id,
+            "version": refund.version + 1,
+        }
+    )
+    orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+    metrics.add_metric(name="RefundsSucceeded", unit="Count", value=1)
+    return after
 
 
 def mark_failed(refund_id: str, *, cause: str) -> Refund | None:

@@ -15,7 +15,7 @@ from orders import errors, lifecycle
 from orders.config import get_config
 from orders.dal.orders import UNPAID_QUEUES
 from orders.dal.repos import orders_repository
-from orders.logic import aftersales, inventory, transitions
+from orders.logic import aftersales, ordering, transitions
 from orders.models.common import utcnow
 from orders.models.order import OrderStatus
 from orders.observability import logger, metrics
@@ -55,7 +55,23 @@ def expire_unpaid(now: datetime | None = None) -> JobResult:
     limit = get_config().scheduler_batch_limit
     repo = orders_repository()
     due = [oid for status in UNPAID_QUEUES for oid in repo.due_orders(status, now, limit)]
-    result = _run(EXPIRE_UNPAID, due[:limit], lifecycle.Action.EXPIRE, extra=inventory.release_items)
+    result = JobResult(job=EXPIRE_UNPAID, found=len(due[:limit]))
+    for order_id in due[:limit]:
+        # Its payment is cancelled at the provider first (ordering.expire_order); an order whose payment
+        # went through, or whose provider cannot be reached now, waits for the next run.
+        try:
+            ordering.expire_order(order_id, actor=f"system:{EXPIRE_UNPAID}")
+        except (
+            errors.InvalidTransition,
+            errors.OrderNotFound,
+            errors.ConcurrentModification,
+            errors.PaymentInFlight,
+            errors.ProviderUnavailable,
+            errors.ProviderRefused,
+        ) as exc:
+            logger.info("skipped", order_id=order_id, reason=type(exc).__name__)
+            continue
+        result.changed += 1
     metrics.add_metric(name="OrdersExpired", unit="Count", value=result.changed)
     return result
 

@@ -54,9 +54,9 @@ _EN: dict[str, Template] = {
     ),
     "order.cancelled": Template(
         "Order {order_id} was cancelled",
-        "Your order {order_id} ({total}) was cancelled and you were not charged.\n\nItems:\n{items}\n\n"
+        "Your order {order_id} ({total}) was cancelled. {cancel_payment}\n\nItems:\n{items}\n\n"
         "Next: you can place a new order at any time.",
-        "Order {order_id} was cancelled; you were not charged.",
+        "Order {order_id} was cancelled; {cancel_payment_short}.",
     ),
     "refund.approved": Template(
         "Refund approved for order {order_id}",
@@ -121,8 +121,8 @@ _ZH: dict[str, Template] = {
     ),
     "order.cancelled": Template(
         "订单 {order_id} 已取消",
-        "您的订单 {order_id}（{total}）已取消，未产生扣款。\n\n商品：\n{items}\n\n下一步：您可以随时重新下单。",
-        "订单 {order_id} 已取消，未产生扣款。",
+        "您的订单 {order_id}（{total}）已取消。{cancel_payment}\n\n商品：\n{items}\n\n下一步：您可以随时重新下单。",
+        "订单 {order_id} 已取消，{cancel_payment_short}。",
     ),
     "refund.approved": Template(
         "订单 {order_id} 退款已批准",
@@ -163,6 +163,23 @@ _NEXT_STEP_PAID = {
         "your items are already in your account.",
     ),
     "zh-CN": ("我们正在备货，发货时会通知您。", "商品已发放到您的账户。"),
+}
+
+# A cancelled order: whether money was taken (its payment had gone through before the cancellation
+# reached the provider, or money arrived afterwards). Never "not charged" when the user was charged.
+_CANCEL_PAYMENT = {
+    "en": (
+        ("You were not charged.", "you were not charged"),
+        (
+            "Your payment had already gone through: we are refunding it in full to your original payment "
+            "method automatically, and will confirm when it is done.",
+            "your payment is being refunded automatically",
+        ),
+    ),
+    "zh-CN": (
+        ("未产生扣款。", "未产生扣款"),
+        ("您的付款已完成扣款：我们将自动全额退回原支付方式，完成后会通知您。", "付款将自动退回"),
+    ),
 }
 
 TEMPLATES: Mapping[str, Mapping[str, Template]] = {"en": _EN, "zh-CN": _ZH}
@@ -207,6 +224,8 @@ def context(change_new: Mapping[str, Any], order: Mapping[str, Any] | None, loca
     lines = [line for line in order_data.get("items", []) if isinstance(line, dict)]
     physical = any(line.get("kind") == "physical" for line in lines)
     steps = _NEXT_STEP_PAID.get(locale, _NEXT_STEP_PAID[DEFAULT_LOCALE])
+    charged = bool(order_data.get("refund_on_cancel") or order_data.get("stray_charges"))
+    cancel_payment = _CANCEL_PAYMENT.get(locale, _CANCEL_PAYMENT[DEFAULT_LOCALE])[1 if charged else 0]
     return {
         "order_id": change_new.get("order_id") or order_data.get("order_id"),
         "ticket_id": change_new.get("ticket_id"),
@@ -222,6 +241,8 @@ def context(change_new: Mapping[str, Any], order: Mapping[str, Any] | None, loca
         "tracking_number": order_data.get("tracking_number") or shipment.get("tracking_number"),
         "note": change_new.get("note") or change_new.get("decision_note"),
         "next_step_paid": steps[0] if physical else steps[1],
+        "cancel_payment": cancel_payment[0],
+        "cancel_payment_short": cancel_payment[1],
     }
 
 

@@ -296,11 +296,16 @@ class RefundOut(Model):
     decision_note: str | None
     failure_cause: str | None
     provider_refund_id: str | None
+    automatic: bool = Field(
+        default=False, description="Refunds money that arrived after the order was cancelled (no request, no review)."
+    )
 
     @classmethod
     def of(cls, refund: Refund) -> RefundOut:
-        # Explicit fields: the task token stays in the backend.
-        return cls.model_validate(refund.model_dump(exclude={"task_token", "version"}))
+        # Explicit fields: the task token and the provider's payment reference stay in the backend.
+        return cls.model_validate(
+            refund.model_dump(exclude={"task_token", "version", "payment_provider", "payment_reference"})
+        )
 
 
 class RefundList(Model):

@@ -98,6 +98,15 @@ class Order(Model):
     delivered_at: UtcDateTime | None = None
     # When the payment was confirmed (stage durations: paid → shipped).
     paid_at: UtcDateTime | None = None
+    # Physical goods of a refunded order that never shipped went back into stock (docs/refunds.md).
+    stock_returned: bool = False
+    # Cancelled while its payment had already gone through at the provider: the money is refunded
+    # automatically when the provider's confirmation arrives (docs/payments.md, "Cancelling").
+    refund_on_cancel: bool = False
+    # Money received after the order was cancelled, by payment reference (each is refunded
+    # automatically, by an automatic refund), and how much of it has been refunded so far.
+    stray_charges: dict[str, int] = Field(default_factory=dict)
+    stray_refunded: MinorUnits = 0
 
     @property
     def refundable(self) -> int:

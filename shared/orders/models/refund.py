@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -68,6 +69,11 @@ class Refund(Model):
     decision_note: str | None = None
     failure_cause: str | None = None
     provider_refund_id: str | None = None
+    # Automatic: the system refunds money that arrived for a cancelled order (no request, no review).
+    # Such a refund names the payment it returns; any other refunds the order's own payment.
+    automatic: bool = False
+    payment_provider: str | None = None
+    payment_reference: str | None = None
     # Written by the workflow's review task; never leaves the backend (not in any response).
     task_token: str | None = None
     version: Annotated[int, Field(ge=1)] = 1
@@ -75,3 +81,37 @@ class Refund(Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+def _hour(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H")
+
+
+class AutoApprovals(Model):
+    """A user's refunds approved without review, summed per currency and hour, over a rolling window.
+
+    One record per user, written with a version check in the refund request's own transaction, so two
+    concurrent requests cannot both pass the per-user limit.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    amounts: dict[str, int] = Field(default_factory=dict)  # "<currency>#<YYYY-MM-DDTHH>" → minor units
+    version: Annotated[int, Field(ge=0)] = 0  # 0: not stored yet
+
+    def total(self, currency: str, now: datetime, window_hours: int) -> int:
+        since = _hour(now - timedelta(hours=window_hours))
+        return sum(
+            amount
+            for key, amount in self.amounts.items()
+            if key.split("#", 1)[0] == currency and key.split("#", 1)[-1] > since
+        )
+
+    def add(self, currency: str, amount: int, now: datetime, window_hours: int) -> AutoApprovals:
+        """This record with ``amount`` added now, and the hours outside the window dropped."""
+        since = _hour(now - timedelta(hours=window_hours))
+        kept = {key: value for key, value in self.amounts.items() if key.split("#", 1)[-1] > since}
+        key = f"{currency}#{_hour(now)}"
+        kept[key] = kept.get(key, 0) + amount
+        return self.model_copy(update={"amounts": kept, "version": self.version + 1})

@@ -50,6 +50,14 @@ class PaymentProvider(Protocol):
 
     def get_payment(self, reference: str) -> CreatedPayment: ...
 
+    def cancel_payment(self, reference: str) -> CreatedPayment:
+        """Cancel a started payment so it can no longer be charged; returns the payment as it is after.
+
+        A payment that can no longer be cancelled (already succeeded or processing) is returned as it is,
+        with its status, not raised: the caller decides what that means.
+        """
+        ...
+
     def refund(
         self,
         payment_reference: str,

@@ -166,6 +166,17 @@ class StripePayments:
     def get_payment(self, reference: str) -> CreatedPayment:
         return _payment(self._call(lambda: self.client.v1.payment_intents.retrieve(reference)).to_dict())
 
+    def cancel_payment(self, reference: str) -> CreatedPayment:
+        try:
+            intent = self._call(lambda: self.client.v1.payment_intents.cancel(reference))
+        except errors.ProviderRefused as exc:
+            # Stripe refuses to cancel an intent that succeeded, is processing or is cancelled already
+            # (payment_intent_unexpected_state): report its state instead.
+            if exc.details.get("stripe_code") != "payment_intent_unexpected_state":
+                raise
+            return self.get_payment(reference)
+        return _payment(intent.to_dict())
+
     def refund(
         self,
         payment_reference: str,
