@@ -67,10 +67,22 @@ def verify_token(authorization: str | None) -> dict[str, str]:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+    return claims_as_api_gateway_passes(claims)
+
+
+def claims_as_api_gateway_passes(claims: dict[str, Any]) -> dict[str, str]:
+    """A verified token's claims as the REST API's Cognito authorizer hands them to the Lambda.
+
+    Every value is a string: ``cognito:groups`` the names joined with "," (no brackets), booleans
+    "true"/"false", ``iat`` and ``exp`` rewritten as dates ("Tue Apr 04 18:39:39 UTC 2023"), other
+    numbers (``auth_time``) as their digits.
+    """
     passed: dict[str, str] = {}
     for key, value in claims.items():
         if key == "cognito:groups" and isinstance(value, list):
             passed[key] = ",".join(str(group) for group in value)
+        elif key in ("iat", "exp") and isinstance(value, int | float):
+            passed[key] = time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(value))
         elif isinstance(value, bool):
             passed[key] = "true" if value else "false"
         else:

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import aftersales
 from orders.models.aftersales import Feedback, Ticket, TicketStatus
 from orders.models.api import FeedbackOut, FeedbackRequest, ReplyRequest, TicketList, TicketOut, TicketRequest
@@ -41,13 +41,13 @@ def open_ticket(order_id: OrderId, body: TicketRequest, caller: CurrentCaller) -
 
 
 @router.get("/tickets", summary="Support queue, oldest due first (support)", tags=["after-sales"])
+@requires_role("support")
 def ticket_queue(
     caller: CurrentCaller,
     status: Annotated[TicketStatus, Query()] = TicketStatus.OPEN,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> TicketList:
-    caller.require_role("support")
     tickets, next_cursor = aftersales.ticket_queue(status, limit=limit, cursor=cursor)
     return TicketList(items=[_ticket(t) for t in tickets], next_cursor=next_cursor)
 
@@ -63,8 +63,8 @@ def reply(ticket_id: TicketId, body: ReplyRequest, caller: CurrentCaller) -> Tic
 
 
 @router.post("/tickets/<ticket_id>/resolve", summary="Resolve a ticket (support)", tags=["after-sales"])
+@requires_role("support")
 def resolve(ticket_id: TicketId, caller: CurrentCaller) -> TicketOut:
-    caller.require_role("support")
     return _ticket(aftersales.resolve(ticket_id, user_id=caller.user_id, groups=caller.groups))
 
 

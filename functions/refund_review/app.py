@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import refunds
 from orders.models.api import DecisionRequest, RefundList, RefundOut
 
@@ -18,13 +18,13 @@ REVIEWER = "reviewer"
 
 
 @router.get("/refunds", summary="Refunds awaiting review, the one due first first (reviewers)", tags=["refunds"])
+@requires_role(REVIEWER)
 def review_queue(
     caller: CurrentCaller,
     status: Annotated[Literal["PENDING_REVIEW"], Query()],
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> RefundList:
-    caller.require_role(REVIEWER)
     page = refunds.review_queue(limit=limit, cursor=cursor)
     return RefundList(items=[RefundOut.of(refund) for refund in page.items], next_cursor=page.next_cursor)
 
@@ -34,8 +34,8 @@ def review_queue(
     summary="Approve or reject a refund (reviewers; never on one's own order)",
     tags=["refunds"],
 )
+@requires_role(REVIEWER)
 def decide(refund_id: RefundId, body: DecisionRequest, caller: CurrentCaller) -> RefundOut:
-    caller.require_role(REVIEWER)
     decided = refunds.decide(refund_id, reviewer_id=caller.user_id, decision=body.decision, note=body.note or None)
     return RefundOut.of(decided)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import reports
 from orders.models.report import SummaryReport
 
@@ -23,12 +23,12 @@ router = Router()
     "(REPORT_TOO_LARGE); from after to is REPORT_WINDOW_INVALID.",
     tags=["reports"],
 )
+@requires_role("analyst")
 def summary(
     caller: CurrentCaller,
     from_: Annotated[datetime, Query(alias="from", description="ISO-8601, inclusive")],
     to: Annotated[datetime, Query(description="ISO-8601, inclusive")],
 ) -> SummaryReport:
-    caller.require_role("analyst")
     return reports.summary(from_, to)
 
 

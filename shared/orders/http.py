@@ -6,15 +6,17 @@ errors the same way: ``{"code": "UPPER_SNAKE", "message": "...", "details": [...
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -25,6 +27,8 @@ from orders import errors
 from orders.observability import logger
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+    from aws_lambda_powertools.event_handler.types import EventHandlerInstance
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ROLES = frozenset({"reviewer", "support", "ops", "analyst"})
@@ -59,9 +63,66 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(err.get("loc", ())), "type": err.get("type"), "msg": err.get("msg")} for err in exc.errors()]
 
 
+def load_json(text: str | bytes) -> Any:
+    """The one JSON reader of request bodies: anything ``json`` cannot turn into values is InvalidJson.
+
+    Besides syntax errors (JSONDecodeError) that is nesting deeper than the interpreter's recursion
+    limit (RecursionError, e.g. ``[`` x 5000) and an integer literal longer than Python's int-str digit
+    limit (ValueError): both would otherwise escape as a 502.
+    """
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise errors.InvalidJson() from exc
+
+
+# --- roles: checked before any request validation ------------------------------------------------
+_REQUIRED_ROLES = "__required_roles__"
+
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+def requires_role(*roles: str) -> Callable[[_Handler], _Handler]:
+    """Route decorator (place it under ``@router.get/post/...``): only callers in one of ``roles``.
+
+    The check runs before Powertools validates the path, query and body, so a caller without the
+    role gets 403 and learns nothing about the parameters (no 422 with field locations).
+    """
+    unknown = set(roles) - ROLES
+    if not roles or unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def mark(func: _Handler) -> _Handler:
+        setattr(func, _REQUIRED_ROLES, tuple(sorted(roles)))
+        return func
+
+    return mark
+
+
+def required_roles(func: Callable[..., Any]) -> tuple[str, ...]:
+    """The roles a route handler requires (empty: any authenticated caller; the logic decides)."""
+    return tuple(getattr(func, _REQUIRED_ROLES, ()))
+
+
+class _AuthorizeThenValidate(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, preceded by the route's role requirement.
+
+    Powertools always runs request validation first in a route's middleware stack (before router
+    and route middlewares), so the role check lives in the validation middleware itself.
+    """
+
+    def handler(self, app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response[Any]:
+        roles = required_roles(app.context["_route"].func)
+        if roles:
+            caller_from_event(app.current_event.raw_event).require_role(*roles)
+        return super().handler(app, next_middleware)
+
+
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     """A REST resolver with request validation and the project's error contract."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)
+    # Checked by tests/integration/test_authorization.py: every staff route answers 403 before 422.
+    app._request_validation_middleware = _AuthorizeThenValidate()  # type: ignore[no-untyped-call]
     for router in routers:
         app.include_router(router)
 
@@ -118,27 +179,76 @@ class Caller:
 
 
 def parse_groups(raw: object) -> frozenset[str]:
-    """``cognito:groups`` as API Gateway passes it: "a,b", "[a b]", or a JSON list."""
+    """``cognito:groups`` as the REST API's Cognito authorizer passes it: the names joined with ",".
+
+    Each comma-separated item is a group name, taken exactly: no brackets stripped, no other
+    separators, so a group named ``[reviewer]`` is not ``reviewer``. A list (a claim read from the
+    token itself) is taken item by item. The joined string cannot tell a group named ``x,reviewer``
+    from the groups ``x`` and ``reviewer``: :func:`caller_from_event` reads the list from the token.
+    """
     if isinstance(raw, list):
-        items = [str(item) for item in raw]
+        items = [item for item in raw if isinstance(item, str)]
     elif isinstance(raw, str):
-        items = raw.strip().strip("[]").replace(",", " ").split()
+        items = [item.strip() for item in raw.split(",")] if raw.strip() else []
     else:
         items = []
     return frozenset(item for item in items if item)
 
 
-def caller_from_claims(claims: dict[str, Any]) -> Caller:
+# Claims API Gateway passes unchanged (as strings): iat and exp it rewrites as dates, so they are not compared.
+_SAME_TOKEN_CLAIMS = ("jti", "origin_jti", "event_id", "auth_time", "cognito:username", "token_use")
+
+
+def _token_groups(event: dict[str, Any], claims: dict[str, Any]) -> list[str] | None:
+    """``cognito:groups`` as a list, from the token the authorizer verified, when it can be told apart.
+
+    API Gateway verified the (single) Authorization header and passes that token's claims; the
+    token's payload is read (not re-verified) only when it is that token: the same ``sub``, the same
+    jti/auth_time/... where passed, and groups that join to exactly the passed claim.
+    """
+    import jwt
+
+    headers = [v for k, v in (event.get("headers") or {}).items() if k.lower() == "authorization"]
+    multi = [v for k, vs in (event.get("multiValueHeaders") or {}).items() if k.lower() == "authorization" for v in vs]
+    if len(headers) != 1 or len(multi) > 1 or not isinstance(headers[0], str):
+        return None
+    token = headers[0].strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    try:
+        payload = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    groups = payload.get("cognito:groups")
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        return None
+    same_token = payload.get("sub") == claims.get("sub") and all(
+        str(payload.get(name)) == claims[name] for name in _SAME_TOKEN_CLAIMS if isinstance(claims.get(name), str)
+    )
+    passed = claims.get("cognito:groups")
+    same_groups = groups == passed if isinstance(passed, list) else ",".join(groups) == passed
+    return groups if same_token and same_groups else None
+
+
+def caller_from_claims(claims: dict[str, Any], groups: list[str] | None = None) -> Caller:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub.strip():
         raise errors.Unauthorized()
-    return Caller(user_id=sub, groups=parse_groups(claims.get("cognito:groups")))
+    raw = groups if groups is not None else claims.get("cognito:groups")
+    return Caller(user_id=sub, groups=parse_groups(raw))
+
+
+def caller_from_event(event: dict[str, Any]) -> Caller:
+    """The caller of an API Gateway proxy event (401 when the authorizer passed no user)."""
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    claims = authorizer.get("claims") or {}
+    groups = _token_groups(event, claims) if claims.get("cognito:groups") else None
+    return caller_from_claims(claims, groups)
 
 
 def _current_caller(request: Request) -> Caller:
-    context = request.resolved_event.raw_event.get("requestContext") or {}
-    authorizer = context.get("authorizer") or {}
-    return caller_from_claims(authorizer.get("claims") or {})
+    return caller_from_event(request.resolved_event.raw_event)
 
 
 CurrentCaller = Annotated[Caller, Depends(_current_caller)]
@@ -174,8 +284,6 @@ def _multipart(event: dict[str, Any]) -> bool:
 
 
 def _refusal(status: HTTPStatus, error: type[errors.DomainError]) -> dict[str, Any]:
-    import json
-
     body = {"code": error.code, "message": error.default_message}
     logger.info("request refused", extra={"error_code": error.code, "http_status": status.value})
     return {

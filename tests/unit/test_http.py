@@ -15,13 +15,21 @@ from orders.http import caller_from_claims, parse_groups, status_for
     [
         ("reviewer", {"reviewer"}),
         ("reviewer,ops", {"reviewer", "ops"}),
-        ("[reviewer ops]", {"reviewer", "ops"}),
+        ("reviewer, ops", {"reviewer", "ops"}),
+        # The REST API joins names with ","; nothing else separates and brackets are part of a name
+        # (the HTTP API's "[a b]" form is not what this API receives).
+        ("[reviewer ops]", {"[reviewer ops]"}),
+        ("[reviewer]", {"[reviewer]"}),
+        ("reviewer ops", {"reviewer ops"}),
         (["support"], {"support"}),
+        (["x,reviewer", "[ops]"], {"x,reviewer", "[ops]"}),
+        ([1, "ops"], {"ops"}),
+        (",,", set()),
         ("", set()),
         (None, set()),
     ],
 )
-def test_groups_claim_is_read_in_every_shape_api_gateway_passes(raw: object, expected: set[str]) -> None:
+def test_groups_claim_is_read_exactly_as_the_rest_api_passes_it(raw: object, expected: set[str]) -> None:
     assert parse_groups(raw) == expected
 
 

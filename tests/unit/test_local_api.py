@@ -234,6 +234,26 @@ def test_valid_token_passes_sub_and_groups_as_claims(gateway: ApiGateway, invoke
         assert all(isinstance(value, str) for value in claims.values())
 
 
+def test_claims_are_passed_as_api_gateway_passes_them_and_groups_read_back_exactly(
+    gateway: ApiGateway, invoker: RecordingInvoker
+) -> None:
+    from orders.http import caller_from_event
+
+    # Given a dev token whose groups include names with a comma and brackets
+    token = issue_token("user-8", ["x,reviewer", "[ops]", "support"])
+    # When a protected route is called
+    request(gateway, "GET", "/orders", {"Authorization": f"Bearer {token}"})
+    ((_, event),) = invoker.calls
+    claims = event["requestContext"]["authorizer"]["claims"]
+    # Then iat and exp are dates as API Gateway writes them, auth_time stays digits
+    for name in ("iat", "exp"):
+        time.strptime(claims[name], "%a %b %d %H:%M:%S UTC %Y")
+    assert claims["auth_time"].isdigit()
+    assert claims["cognito:groups"] == "x,reviewer,[ops],support"
+    # And the handler's caller has exactly the token's groups: neither reviewer nor ops
+    assert caller_from_event(event).groups == {"x,reviewer", "[ops]", "support"}
+
+
 def test_public_routes_need_no_token(gateway: ApiGateway, invoker: RecordingInvoker) -> None:
     # When a route with Auth: Authorizer: NONE is called without a token
     response = request(gateway, "GET", "/products/coins-500")

@@ -86,6 +86,10 @@ def parse_signed(provider: Provider, headers: dict[str, str], body: bytes) -> Pa
         metrics.add_metric(name="WebhookSignatureFailures", unit="Count", value=1)
         logger.warning("webhook signature refused", provider=provider.value, error_code=exc.code)
         raise
+    except RecursionError as exc:
+        # A body nested deeper than json can read (e.g. "[" x 5000): some providers' envelopes are
+        # parsed before their signature is checked, so this is reachable unauthenticated.
+        raise errors.InvalidJson() from exc
 
 
 # --- deciding (pure) ---------------------------------------------------------------------------

@@ -130,11 +130,11 @@ class LedgerEntryOut(Model):
     event_id: str
     event_type: str
     kind: PaymentEventKind
-    amount: MinorUnits | None
-    currency: CurrencyCode | None
-    payment_reference: str | None
-    provider_references: dict[str, str]
-    refunds: list[dict[str, Any]]
+    amount: MinorUnits | None = None
+    currency: CurrencyCode | None = None
+    payment_reference: str | None = None
+    provider_references: dict[str, str] = Field(default_factory=dict)
+    refunds: list[dict[str, Any]] = Field(default_factory=list)
     received_at: UtcDateTime
     outcome: PaymentOutcome
 

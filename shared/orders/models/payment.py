@@ -98,10 +98,12 @@ class LedgerEntry(Model):
     event_id: str
     event_type: str
     kind: PaymentEventKind
-    order_id: str | None
-    amount: MinorUnits | None
-    currency: CurrencyCode | None
-    payment_reference: str | None
+    # Optional fields default to None: the item leaves out None attributes (dal.dynamo.to_item), and
+    # the reader must accept every entry the webhook path can write (tests/integration/test_ledger_readback.py).
+    order_id: str | None = None
+    amount: MinorUnits | None = None
+    currency: CurrencyCode | None = None
+    payment_reference: str | None = None
     provider_references: dict[str, str] = Field(default_factory=dict)
     refunds: list[ProviderRefund] = Field(default_factory=list)
     received_at: UtcDateTime
