@@ -215,8 +215,27 @@ def _iso(value: datetime | None) -> str | None:
 
 
 # --- applying ----------------------------------------------------------------------------------
+_ACKNOWLEDGED_OUTCOMES = (PaymentOutcome.PAID, PaymentOutcome.STALE)
+
+
 def handle_event(event: PaymentEvent) -> WebhookResult:
-    """Apply a verified provider event once; a duplicate returns the first delivery's entry."""
+    """Apply a verified provider event once; a duplicate returns the first delivery's entry.
+
+    A store purchase that paid the order and is not acknowledged yet is acknowledged after it is
+    recorded (also on a redelivery, so a failed acknowledgement is retried by the store's retry).
+    A purchase that did not pay the order (amount mismatch, cancelled order, second payment) is
+    left unacknowledged: Google Play refunds it by itself after three days.
+    """
+    result = _handle_event(event)
+    if event.provider_references.get("acknowledgement") == "pending" and result.entry.outcome in _ACKNOWLEDGED_OUTCOMES:
+        from orders.payments import acknowledge
+
+        acknowledge(event)
+        logger.info("store purchase acknowledged", provider=event.provider.value)
+    return result
+
+
+def _handle_event(event: PaymentEvent) -> WebhookResult:
     repo = payments_repository()
     received_at = utcnow()
     logger.append_keys(provider=event.provider.value, provider_event_id=event.event_id, order_id=event.order_id)
