@@ -1,16 +1,26 @@
 """A local fake of the Stripe API that the stripe SDK can talk to, and that sends signed webhooks.
 
-Point the SDK at it with its API base (``STRIPE_API_BASE``). It keeps payment intents and
-refunds in memory and implements what the product uses: create / retrieve / confirm a
-payment intent, create / retrieve a refund, with Stripe's form-encoded bodies, Bearer key,
-Idempotency-Key and error JSON. Outcomes follow Stripe's test payment methods:
-``pm_card_visa`` succeeds, ``pm_card_chargeDeclined`` is declined (HTTP 402 ``card_error``,
-as Stripe answers). Every state change sends the matching Stripe event to the webhook URL,
-signed like Stripe (``Stripe-Signature: t=...,v1=...``), from a background thread with retries.
+Point the SDK at it with its API base (``STRIPE_API_BASE``). It keeps payment intents,
+charges, refunds and disputes in memory and implements what the product uses: create /
+retrieve / confirm / cancel a payment intent, create / retrieve a refund, update a dispute
+with evidence, with Stripe's form-encoded bodies, Bearer key, Idempotency-Key and error JSON.
+Outcomes follow Stripe's test payment methods: ``pm_card_visa`` succeeds,
+``pm_card_chargeDeclined`` is declined (HTTP 402 ``card_error``, as Stripe answers),
+``pm_card_createDispute`` succeeds and is then disputed; dispute evidence
+``winning_evidence`` / ``losing_evidence`` closes it won / lost.
+
+Every object is shaped from Stripe's own fixtures (``tests/contract/stripe/fixtures.json``,
+from the public stripe/openapi repository) and validated against the spec's schemas by
+tests/integration/test_stripe_contract.py. As Stripe's API since 2022-11-15: a Charge carries no
+``refunds`` list and webhook objects are never expanded; refunds are sent as ``refund.created``
+(and ``charge.refunded`` with the cumulative ``amount_refunded``). Every state change sends
+the matching Stripe event to the webhook URL, signed like Stripe (``Stripe-Signature:
+t=...,v1=...``), from a background thread with retries.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -21,7 +31,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,9 +46,30 @@ log = logging.getLogger("local_stack.stripe")
 # LOCAL ONLY, NOT SECRETS: fixed test values the local stack gives every function.
 LOCAL_API_KEY = "sk_test_local_only_not_a_secret"
 LOCAL_WEBHOOK_SECRET = "whsec_local_only_not_a_secret"  # noqa: S105 - local only, published
-API_VERSION = "2026-10-28.endive"
+API_VERSION = "2026-10-28.endive"  # the version stripe 16.1.0 sends (orders.payments.stripe_adapter.API_VERSION)
 DECLINING_METHODS = {"pm_card_chargeDeclined": ("card_declined", "generic_decline", "Your card was declined.")}
-SUCCEEDING_METHODS = {"pm_card_visa", "pm_card_mastercard", "pm_card_amex"}
+DISPUTED_METHODS = {"pm_card_createDispute"}
+SUCCEEDING_METHODS = {"pm_card_visa", "pm_card_mastercard", "pm_card_amex", *DISPUTED_METHODS}
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "contract" / "stripe" / "fixtures.json"
+# Fields of the fixtures that a PaymentIntent-made object of the current API does not carry.
+_NOT_RETURNED = {"charge": ("refunds", "source")}
+
+
+@cache
+def _fixtures() -> dict[str, Any]:
+    resources: dict[str, Any] = json.loads(FIXTURES.read_text())["resources"]
+    return resources
+
+
+def shaped(resource: str, **fields: Any) -> dict[str, Any]:
+    """Stripe's fixture of ``resource`` with ``fields`` set: every field Stripe returns, Stripe's types."""
+    obj: dict[str, Any] = copy.deepcopy(_fixtures()[resource])
+    for name in _NOT_RETURNED.get(resource, ()):
+        obj.pop(name, None)
+    obj.update(fields)
+    return obj
+
+
 RETRY_DELAYS_SECONDS = (0.2, 0.5, 1.0)
 
 
@@ -72,6 +105,10 @@ def _lists(node: Any) -> Any:
     return node
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 class StripeError(Exception):
     def __init__(self, status: int, type_: str, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -96,6 +133,7 @@ class FakeStripe:
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     _idempotent: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
@@ -133,6 +171,11 @@ class FakeStripe:
                 return self.confirm_intent(parts[2], params)
             if method == "POST" and len(parts) == 4 and parts[3] == "cancel":
                 return self.cancel_intent(parts[2], params)
+        if parts[:2] == ["v1", "disputes"] and len(parts) == 3:
+            if method == "POST":
+                return self.update_dispute(parts[2], params)
+            if method == "GET" and parts[2] in self.disputes:
+                return self.disputes[parts[2]]
         if parts[:2] == ["v1", "refunds"]:
             if method == "POST" and len(parts) == 2:
                 return self.create_refund(params)
@@ -172,21 +215,28 @@ class FakeStripe:
         if amount < 1:
             raise StripeError(400, "invalid_request_error", "Amount must be at least 1.", param="amount")
         intent_id = new_id("pi")
-        intent = {
-            "id": intent_id,
-            "object": "payment_intent",
-            "amount": amount,
-            "amount_received": 0,
-            "currency": str(params["currency"]).lower(),
-            "status": "requires_payment_method",
-            "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
-            "metadata": dict(params.get("metadata") or {}),
-            "payment_method": None,
-            "latest_charge": None,
-            "last_payment_error": None,
-            "created": int(time.time()),
-            "livemode": False,
-        }
+        intent = shaped(
+            "payment_intent",
+            id=intent_id,
+            amount=amount,
+            amount_capturable=0,
+            amount_received=0,
+            currency=str(params["currency"]).lower(),
+            status="requires_payment_method",
+            client_secret=f"{intent_id}_secret_{secrets.token_hex(8)}",
+            metadata=dict(params.get("metadata") or {}),
+            payment_method=None,
+            latest_charge=None,
+            last_payment_error=None,
+            next_action=None,
+            processing=None,
+            canceled_at=None,
+            cancellation_reason=None,
+            customer=None,
+            description=None,
+            created=int(time.time()),
+            livemode=False,
+        )
         self.intents[intent_id] = intent
         if params.get("payment_method"):
             intent["payment_method"] = params["payment_method"]
@@ -237,26 +287,86 @@ class FakeStripe:
                 400, "invalid_request_error", f"No such PaymentMethod: '{method}'", code="resource_missing"
             )
         charge_id = new_id("ch")
-        self.charges[charge_id] = {
-            "id": charge_id,
-            "object": "charge",
-            "amount": intent["amount"],
-            "amount_refunded": 0,
-            "currency": intent["currency"],
-            "payment_intent": intent_id,
-            "metadata": dict(intent["metadata"]),
-            "paid": True,
-            "refunded": False,
-            "status": "succeeded",
-            "refunds": {"object": "list", "data": [], "has_more": False},
-            "created": int(time.time()),
-            "livemode": False,
-        }
+        charge = shaped(
+            "charge",
+            id=charge_id,
+            amount=intent["amount"],
+            amount_captured=intent["amount"],
+            amount_refunded=0,
+            currency=intent["currency"],
+            payment_intent=intent_id,
+            payment_method=method,
+            metadata=dict(intent["metadata"]),
+            captured=True,
+            disputed=False,
+            paid=True,
+            refunded=False,
+            status="succeeded",
+            created=int(time.time()),
+            livemode=False,
+        )
+        self.charges[charge_id] = charge
         intent.update(
             status="succeeded", amount_received=intent["amount"], latest_charge=charge_id, last_payment_error=None
         )
         self.emit("payment_intent.succeeded", intent)
+        if method in DISPUTED_METHODS:
+            self.open_dispute(charge)
         return intent
+
+    def cancel_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        intent = self._intent(intent_id)
+        if intent["status"] in ("succeeded", "canceled"):
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}.",
+                code="payment_intent_unexpected_state",
+            )
+        intent.update(
+            status="canceled",
+            canceled_at=int(time.time()),
+            cancellation_reason=params.get("cancellation_reason") or "requested_by_customer",
+        )
+        self.emit("payment_intent.canceled", intent)
+        return intent
+
+    def open_dispute(self, charge: dict[str, Any]) -> dict[str, Any]:
+        """The cardholder disputes the whole charge (Stripe's ``pm_card_createDispute``)."""
+        dispute_id = new_id("dp")
+        dispute = shaped(
+            "dispute",
+            id=dispute_id,
+            amount=charge["amount"],
+            charge=charge["id"],
+            payment_intent=charge["payment_intent"],
+            currency=charge["currency"],
+            status="needs_response",
+            reason="fraudulent",
+            is_charge_refundable=False,
+            metadata={},
+            created=int(time.time()),
+            livemode=False,
+        )
+        self.disputes[dispute_id] = dispute
+        charge["disputed"] = True
+        self.emit("charge.dispute.created", dispute)
+        return dispute
+
+    def update_dispute(self, dispute_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Submitting evidence: Stripe's test evidence ``winning_evidence`` / ``losing_evidence`` closes it."""
+        if dispute_id not in self.disputes:
+            raise StripeError(404, "invalid_request_error", f"No such dispute: '{dispute_id}'", code="resource_missing")
+        dispute = self.disputes[dispute_id]
+        text = str(_dict(params.get("evidence")).get("uncategorized_text", ""))
+        outcome = {"winning_evidence": "won", "losing_evidence": "lost"}.get(text)
+        if outcome is None:
+            dispute["status"] = "under_review"
+            self.emit("charge.dispute.updated", dispute)
+            return dispute
+        dispute["status"] = outcome
+        self.emit("charge.dispute.closed", dispute)
+        return dispute
 
     def create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
         intent = self._intent(str(params.get("payment_intent", "")))
@@ -280,39 +390,41 @@ class FakeStripe:
                 param="amount",
             )
         refund_id = new_id("re")
-        refund = {
-            "id": refund_id,
-            "object": "refund",
-            "amount": amount,
-            "currency": charge["currency"],
-            "charge": charge["id"],
-            "payment_intent": intent["id"],
-            "metadata": dict(params.get("metadata") or {}),
-            "reason": params.get("reason"),
-            "status": "succeeded",
-            "created": int(time.time()),
-        }
+        refund = shaped(
+            "refund",
+            id=refund_id,
+            amount=amount,
+            currency=charge["currency"],
+            charge=charge["id"],
+            payment_intent=intent["id"],
+            payment_method=charge.get("payment_method"),
+            metadata=dict(params.get("metadata") or {}),
+            reason=params.get("reason"),
+            status="succeeded",
+            created=int(time.time()),
+        )
         self.refunds[refund_id] = refund
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-        charge["refunds"]["data"].insert(0, refund)
+        # Stripe today: the refund is its own event; charge.refunded carries only the cumulative amount.
+        self.emit("refund.created", refund)
         self.emit("charge.refunded", charge)
         return refund
 
     # --- webhooks ------------------------------------------------------------------------------
     def emit(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Record a Stripe event for ``obj`` and queue its signed delivery to the webhook URL."""
-        event = {
-            "id": new_id("evt"),
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "api_version": API_VERSION,
-            "livemode": False,
-            "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None},
-            "data": {"object": json.loads(json.dumps(obj))},
-        }
+        event = shaped(
+            "event",
+            id=new_id("evt"),
+            type=event_type,
+            created=int(time.time()),
+            api_version=API_VERSION,
+            livemode=False,
+            pending_webhooks=1,
+            request={"id": None, "idempotency_key": None},
+            data={"object": json.loads(json.dumps(obj))},
+        )
         self.events.append(event)
         if self.webhook_url:
             delivery = Delivery(event)

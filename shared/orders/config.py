@@ -67,7 +67,9 @@ class Config(BaseModel):
     google_oidc_certs_url: str = Field(
         default="https://www.googleapis.com/oauth2/v1/certs", alias="GOOGLE_OIDC_CERTS_URL"
     )
-    # Play Developer API (purchase look-ups: order id, price); the local stack/tests point it at a fake.
+    # Play Developer API (purchase look-ups: order id, price; acknowledgements); the local stack/tests point
+    # it at a fake. Its service account's JSON key (or base64 of it), read by google_adapter.play_credentials.
+    google_play_service_account_key: str = Field(default="", repr=False, alias="GOOGLE_PLAY_SERVICE_ACCOUNT_KEY")
     google_play_api_base: str = Field(default="https://androidpublisher.googleapis.com", alias="GOOGLE_PLAY_API_BASE")
     # Fulfilment and after-sales.
     unpaid_order_ttl_minutes: int = Field(default=30, ge=1, alias="UNPAID_ORDER_TTL_MINUTES")

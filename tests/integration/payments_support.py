@@ -87,36 +87,33 @@ def stripe_event(
 
 def stripe_refund_event(
     order_id: str | None,
-    refunds: list[tuple[str, int] | tuple[str, int, str]],
+    refund_id: str,
+    amount: int,
     *,
-    amount_refunded: int,
+    status: str = "succeeded",
+    our_refund_id: str | None = None,
+    event_type: str = "refund.created",
     event_id: str | None = None,
     intent_id: str = "pi_test_0001",
 ) -> dict[str, Any]:
-    """``charge.refunded``: the charge with amount_refunded and its refunds (id, amount[, our refund_id])."""
-    listed = []
-    for refund in refunds:
-        meta = {"refund_id": refund[2]} if len(refund) == 3 else {}
-        listed.append({"id": refund[0], "object": "refund", "amount": refund[1], "metadata": meta})
-    return {
-        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
-        "object": "event",
-        "type": "charge.refunded",
-        "livemode": False,
-        "created": int(time.time()),
-        "data": {
-            "object": {
-                "id": "ch_test_0001",
-                "object": "charge",
-                "amount": 499,
-                "amount_refunded": amount_refunded,
-                "currency": "usd",
-                "payment_intent": intent_id,
-                "metadata": {"order_id": order_id} if order_id else {},
-                "refunds": {"object": "list", "data": listed},
-            }
-        },
-    }
+    """A ``refund.*`` event as Stripe sends it today, shaped from Stripe's own fixtures."""
+    from tests.contract.stripe.contract import event, fixture
+
+    metadata = {"order_id": order_id} if order_id else {}
+    if our_refund_id:
+        metadata["refund_id"] = our_refund_id
+    refund = fixture("refund", id=refund_id, amount=amount, status=status, payment_intent=intent_id, metadata=metadata)
+    return event(event_type, refund, id=event_id or f"evt_{uuid.uuid4().hex[:24]}", created=int(time.time()))
+
+
+def stripe_dispute_event(
+    dispute_id: str, amount: int, *, status: str, event_type: str, intent_id: str = "pi_test_0001"
+) -> dict[str, Any]:
+    """A ``charge.dispute.*`` event shaped from Stripe's fixtures (a Dispute carries no order metadata)."""
+    from tests.contract.stripe.contract import event, fixture
+
+    dispute = fixture("dispute", id=dispute_id, amount=amount, status=status, payment_intent=intent_id)
+    return event(event_type, dispute, id=f"evt_{uuid.uuid4().hex[:24]}", created=int(time.time()))
 
 
 def webhook_event(provider: str, raw_body: str, headers: dict[str, str] | None = None) -> dict[str, Any]:

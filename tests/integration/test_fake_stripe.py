@@ -120,7 +120,7 @@ def test_declined_card_is_a_card_error_and_a_payment_failed_event(
     assert event.data.object["last_payment_error"]["code"] == "card_declined"
 
 
-def test_refund_sends_charge_refunded_with_the_refund_and_its_metadata(
+def test_refund_sends_refund_created_with_its_metadata_and_a_charge_without_refunds(
     client: stripe.StripeClient, fake: FakeStripeServer, receiver: Receiver
 ) -> None:
     # Given a paid intent
@@ -132,16 +132,20 @@ def test_refund_sends_charge_refunded_with_the_refund_and_its_metadata(
     params: Any = {"payment_intent": intent.id, "amount": 400, "metadata": {"refund_id": "rf_1"}}
     refund = client.v1.refunds.create(params=params, options={"idempotency_key": "rf_1"})
     again = client.v1.refunds.create(params=params, options={"idempotency_key": "rf_1"})
-    # Then one refund succeeded, and charge.refunded carries amount_refunded and the refund
+    # Then one refund succeeded: refund.created carries it with its metadata and PaymentIntent, and
+    # charge.refunded (as Stripe since 2022-11-15) only the cumulative amount, no refunds list
     assert refund.status == "succeeded"
     assert again.id == refund.id
     fake.fake.wait_idle()
-    event = stripe.Webhook.construct_event(*receiver.received[-1], LOCAL_WEBHOOK_SECRET)
-    assert event.type == "charge.refunded"
-    charge = event.data.object
+    events = [stripe.Webhook.construct_event(*r, LOCAL_WEBHOOK_SECRET) for r in receiver.received]
+    created = [e.data.object for e in events if e.type == "refund.created"]
+    assert [(r["id"], r["payment_intent"], r["metadata"]["refund_id"]) for r in created] == [
+        (refund.id, intent.id, "rf_1")
+    ]
+    (charge,) = [e.data.object for e in events if e.type == "charge.refunded"]
     assert charge["amount_refunded"] == 400
     assert charge["metadata"]["order_id"] == "o4"
-    assert charge["refunds"]["data"][0]["metadata"]["refund_id"] == "rf_1"
+    assert "refunds" not in charge
     # And refunding more than is left is Stripe's invalid_request_error
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 601})

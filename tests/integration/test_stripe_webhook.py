@@ -20,6 +20,7 @@ from tests.integration.payments_support import (
     get_order,
     ledger,
     post_stripe,
+    stripe_dispute_event,
     stripe_event,
     stripe_refund_event,
     stripe_signature,
@@ -251,12 +252,12 @@ def test_partial_then_full_provider_side_refund(api: Api) -> None:
     # Given a paid order of 499
     order = create_order(api)
     post_stripe(api, stripe_event(order["order_id"]))
-    # When Stripe reports a partial refund, then (cumulatively) the rest
-    partial = post_stripe(api, stripe_refund_event(order["order_id"], [("re_1", 200)], amount_refunded=200))
+    # When Stripe reports a partial refund, then the rest (each refund its own refund.created)
+    partial = post_stripe(api, stripe_refund_event(order["order_id"], "re_1", 200))
     assert partial.body["outcome"] == "REFUND_RECORDED"
     state = get_order(api, order["order_id"])
     assert (state["status"], state["refunded_total"]) == ("PAID", 200)
-    full = post_stripe(api, stripe_refund_event(order["order_id"], [("re_1", 200), ("re_2", 299)], amount_refunded=499))
+    full = post_stripe(api, stripe_refund_event(order["order_id"], "re_2", 299))
     # Then refunded_total counts each refund once and the order is REFUNDED
     assert full.body["outcome"] == "REFUNDED"
     state = get_order(api, order["order_id"])
@@ -265,11 +266,61 @@ def test_partial_then_full_provider_side_refund(api: Api) -> None:
     assert types == ["CREATED", "PAYMENT_SUCCEEDED", "PROVIDER_REFUND_RECORDED", "REFUND_FULL"]
 
 
+def test_a_pending_refund_counts_once_when_it_succeeds(api: Api) -> None:
+    order = create_order(api)
+    post_stripe(api, stripe_event(order["order_id"]))
+    # Given refund.created (pending), then refund.updated (succeeded), then a second refund.updated (succeeded)
+    pending = post_stripe(api, stripe_refund_event(order["order_id"], "re_p", 100, status="pending"))
+    assert pending.body["outcome"] == "NOTED"
+    assert get_order(api, order["order_id"])["refunded_total"] == 0
+    done = post_stripe(api, stripe_refund_event(order["order_id"], "re_p", 100, event_type="refund.updated"))
+    again = post_stripe(api, stripe_refund_event(order["order_id"], "re_p", 100, event_type="refund.updated"))
+    # Then the refund is counted once
+    assert (done.body["outcome"], again.body["outcome"]) == ("REFUND_RECORDED", "REFUND_ALREADY_RECORDED")
+    assert get_order(api, order["order_id"])["refunded_total"] == 100
+
+
+def test_a_failed_refund_never_counts(api: Api) -> None:
+    order = create_order(api)
+    post_stripe(api, stripe_event(order["order_id"]))
+    post_stripe(api, stripe_refund_event(order["order_id"], "re_f", 100, status="pending"))
+    failed = post_stripe(
+        api, stripe_refund_event(order["order_id"], "re_f", 100, status="failed", event_type="refund.failed")
+    )
+    assert failed.body["outcome"] == "NOTED"
+    assert get_order(api, order["order_id"])["refunded_total"] == 0
+    assert "PROVIDER_REFUND_FAILED" in [e["type"] for e in timeline(api, order["order_id"])]
+
+
+def test_a_counted_refund_that_fails_later_goes_to_reconciliation(api: Api) -> None:
+    order = create_order(api)
+    post_stripe(api, stripe_event(order["order_id"]))
+    post_stripe(api, stripe_refund_event(order["order_id"], "re_late", 100))
+    failed = post_stripe(
+        api, stripe_refund_event(order["order_id"], "re_late", 100, status="failed", event_type="refund.failed")
+    )
+    assert failed.body["outcome"] == "NEEDS_RECONCILIATION"
+
+
+def test_charge_refunded_is_recorded_but_never_counted(api: Api) -> None:
+    from tests.contract.stripe.contract import event, fixture
+
+    order = create_order(api)
+    post_stripe(api, stripe_event(order["order_id"]))
+    # charge.refunded as Stripe sends it today: cumulative amount_refunded, no refunds list
+    charge = fixture("charge", payment_intent="pi_test_0001", amount_refunded=200, metadata={})
+    charge.pop("refunds")
+    result = post_stripe(api, event("charge.refunded", charge, id="evt_charge_refunded"))
+    assert result.body["outcome"] == "IGNORED"
+    post_stripe(api, stripe_refund_event(order["order_id"], "re_c", 200))
+    assert get_order(api, order["order_id"])["refunded_total"] == 200
+
+
 def test_a_refund_we_initiated_is_not_counted_again_by_its_webhook(api: Api) -> None:
     order = create_order(api)
     post_stripe(api, stripe_event(order["order_id"]))
-    # When the charge.refunded of a refund our workflow asked for arrives (metadata.refund_id)
-    own = post_stripe(api, stripe_refund_event(order["order_id"], [("re_own", 100, "rf_123")], amount_refunded=100))
+    # When the refund.created of a refund our workflow asked for arrives (metadata.refund_id)
+    own = post_stripe(api, stripe_refund_event(order["order_id"], "re_own", 100, our_refund_id="rf_123"))
     # Then it is recorded and refunded_total is left to the refund workflow
     assert own.body["outcome"] == "OWN_REFUND"
     assert get_order(api, order["order_id"])["refunded_total"] == 0
@@ -289,7 +340,7 @@ def test_a_provider_refund_already_recorded_by_the_workflow_is_not_counted_twice
         order["order_id"], Provider.STRIPE, "re_wf", 150, actor="system:refunds", refund_id="rf_9"
     )
     # When its webhook arrives without our metadata
-    result = post_stripe(api, stripe_refund_event(order["order_id"], [("re_wf", 150)], amount_refunded=150))
+    result = post_stripe(api, stripe_refund_event(order["order_id"], "re_wf", 150))
     # Then nothing is counted twice
     assert result.body["outcome"] == "REFUND_ALREADY_RECORDED"
     assert get_order(api, order["order_id"])["refunded_total"] == 150
@@ -298,10 +349,56 @@ def test_a_provider_refund_already_recorded_by_the_workflow_is_not_counted_twice
 def test_a_refund_event_without_order_metadata_finds_the_order_by_its_payment_intent(api: Api) -> None:
     order = create_order(api)
     post_stripe(api, stripe_event(order["order_id"], intent_id="pi_lookup"))
-    body = stripe_refund_event(None, [("re_x", 499)], amount_refunded=499, intent_id="pi_lookup")
+    body = stripe_refund_event(None, "re_x", 499, intent_id="pi_lookup")
     result = post_stripe(api, body)
     assert result.body["outcome"] == "REFUNDED"
     assert get_order(api, order["order_id"])["status"] == "REFUNDED"
+
+
+# --- disputes and cancellations -----------------------------------------------------------------
+def test_a_dispute_is_on_the_timeline_and_alerts_ops(api: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    order = create_order(api)
+    post_stripe(api, stripe_event(order["order_id"], intent_id="pi_disputed"))
+    capsys.readouterr()
+    # When the cardholder disputes the payment (the Dispute names the PaymentIntent only)
+    opened = post_stripe(
+        api,
+        stripe_dispute_event(
+            "dp_1", 499, status="needs_response", event_type="charge.dispute.created", intent_id="pi_disputed"
+        ),
+    )
+    # Then it is on the order's timeline, counted as a dispute (alarm → ops topic), and the order keeps its status
+    assert opened.body["outcome"] == "DISPUTE_OPENED"
+    assert "PaymentDisputes" in capsys.readouterr().out
+    assert timeline(api, order["order_id"])[-1]["type"] == "PAYMENT_DISPUTE_OPENED"
+    assert get_order(api, order["order_id"])["status"] == "PAID"
+
+
+def test_a_lost_dispute_is_a_provider_refund_of_the_disputed_amount(api: Api) -> None:
+    order = create_order(api)
+    post_stripe(api, stripe_event(order["order_id"], intent_id="pi_lost"))
+    closed = stripe_dispute_event("dp_2", 499, status="lost", event_type="charge.dispute.closed", intent_id="pi_lost")
+    assert post_stripe(api, closed).body["outcome"] == "REFUNDED"
+    replay = {**closed, "id": "evt_other_delivery_same_dispute"}
+    assert post_stripe(api, replay).body["outcome"] == "REFUND_ALREADY_RECORDED"
+    state = get_order(api, order["order_id"])
+    assert (state["status"], state["refunded_total"]) == ("REFUNDED", 499)
+
+
+def test_a_won_dispute_is_noted_and_the_user_keeps_the_purchase(api: Api) -> None:
+    order = create_order(api)
+    post_stripe(api, stripe_event(order["order_id"], intent_id="pi_won"))
+    closed = stripe_dispute_event("dp_3", 499, status="won", event_type="charge.dispute.closed", intent_id="pi_won")
+    assert post_stripe(api, closed).body["outcome"] == "NOTED"
+    state = get_order(api, order["order_id"])
+    assert (state["status"], state["refunded_total"]) == ("PAID", 0)
+
+
+def test_a_cancelled_payment_intent_fails_the_payment(api: Api) -> None:
+    order = create_order(api)
+    result = post_stripe(api, stripe_event(order["order_id"], "payment_intent.canceled"))
+    assert result.body["outcome"] == "PAYMENT_FAILED"
+    assert get_order(api, order["order_id"])["status"] == "PAYMENT_FAILED"
 
 
 # --- the ledger API ----------------------------------------------------------------------------

@@ -61,7 +61,10 @@ class FakeCerts:
 
 class FakePurchases:
     def lookup(self, package: str, kind: str, product_id: str, token: str) -> PlayPurchase:
-        return PlayPurchase(order_id=ORDER, google_order_id="GPA.1", amount=499, currency="USD")
+        return PlayPurchase(order_id=ORDER, google_order_id="GPA.1", amount=499, currency="USD", acknowledged=False)
+
+    def acknowledge(self, package: str, kind: str, product_id: str, token: str) -> None:
+        raise AssertionError("the adapter never acknowledges while parsing")
 
 
 def token(**overrides: Any) -> str:
@@ -142,4 +145,40 @@ def test_renewal_and_voided_purchase_mapping() -> None:
         body({"voidedPurchaseNotification": {"purchaseToken": "t", "orderId": "GPA.1", "productType": 2}}),
     )
     assert voided.kind is PaymentEventKind.REFUNDED
-    assert [r.amount for r in voided.refunds] == [499]
+    assert [(r.refund_id, r.amount) for r in voided.refunds] == [("voided:GPA.1", 499)]
+    partial = adapter().parse(
+        {"authorization": f"Bearer {token()}"},
+        body(
+            {
+                "voidedPurchaseNotification": {
+                    "purchaseToken": "t",
+                    "orderId": "GPA.1",
+                    "productType": 2,
+                    "refundType": 2,
+                }
+            }
+        ),
+    )
+    # A quantity-based partial refund names no amount: no refund is counted from it (reconciliation)
+    assert (partial.kind, partial.refunds) == (PaymentEventKind.REFUNDED, [])
+
+
+def test_a_purchase_not_yet_acknowledged_is_marked_for_acknowledgement() -> None:
+    event = adapter().parse({"authorization": f"Bearer {token()}"}, body(PURCHASED))
+    assert event.provider_references["acknowledgement"] == "pending"
+    assert (event.provider_references["api"], event.provider_references["product_id"]) == ("products", "coins")
+
+
+def test_play_credentials_read_the_json_key_with_the_androidpublisher_scope() -> None:
+    from local_stack.fake_google_play import FakeGooglePlay
+    from orders.payments.google_adapter import SCOPE, play_credentials
+
+    key = FakeGooglePlay().service_account_key(token_uri="http://127.0.0.1:9/token")
+    for value in (key, base64.b64encode(key.encode()).decode()):
+        credentials = play_credentials(value)
+        assert credentials.scopes == [SCOPE]
+        assert credentials._token_uri == "http://127.0.0.1:9/token"
+    with pytest.raises(errors.ProviderUnavailable):
+        play_credentials("")
+    with pytest.raises(errors.ProviderUnavailable):
+        play_credentials("not a key")

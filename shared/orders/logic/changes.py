@@ -83,6 +83,8 @@ RULES: tuple[Rule, ...] = (
             "payment.failed": ("PAYMENT_FAILED", "FAILURE_RECORDED"),
             "payment.refunded": ("REFUND_RECORDED", "REFUNDED", "OWN_REFUND"),
             "payment.renewed": ("RENEWED",),
+            # A chargeback: customer service and finance act on it (ops are alarmed by PaymentDisputes).
+            "payment.disputed": ("DISPUTE_OPENED",),
             "payment.anomaly": (
                 "AMOUNT_MISMATCH",
                 "PAID_WHILE_CANCELLED",
@@ -93,7 +95,7 @@ RULES: tuple[Rule, ...] = (
         }.items()
         for outcome in outcomes
     ),
-    # (STALE, REFUND_ALREADY_RECORDED, IGNORED and UNKNOWN_ORDER change nothing anyone acts on.)
+    # (STALE, REFUND_ALREADY_RECORDED, IGNORED, NOTED and UNKNOWN_ORDER change nothing anyone acts on.)
     # --- refunds: PENDING_REVIEW → APPROVED | REJECTED; APPROVED → SUCCEEDED | FAILED ---
     Rule("REFUND", "PENDING_REVIEW", "refund.requested", notify_user=False),
     Rule("REFUND", "APPROVED", "refund.approved", notify_user=True),

@@ -93,6 +93,9 @@ def parse_signed(provider: Provider, headers: dict[str, str], body: bytes) -> Pa
 
 
 # --- deciding (pure) ---------------------------------------------------------------------------
+_NOTED = (PaymentEventKind.NOTICE, PaymentEventKind.DISPUTE_OPENED, PaymentEventKind.REFUND_FAILED)
+
+
 def decide(order: Order, event: PaymentEvent, recorded_refunds: frozenset[str] = frozenset()) -> Decision:
     """The effect of ``event`` on ``order`` as it is now. No I/O."""
     actor = f"provider:{event.provider.value}"
@@ -112,10 +115,21 @@ def decide(order: Order, event: PaymentEvent, recorded_refunds: frozenset[str] =
         if order.status is OrderStatus.PAYMENT_FAILED:
             return Decision(PaymentOutcome.FAILURE_RECORDED)
         return Decision(PaymentOutcome.STALE, details={"order_status": order.status.value})
+    recorded = recorded_refunds
     if event.kind is PaymentEventKind.REFUNDED:
-        return _decide_refund(order, event, recorded_refunds, actor, details)
+        return _decide_refund(order, event, recorded, actor, details)
     if event.kind is PaymentEventKind.RENEWED:
         return _decide_renewal(order, event, actor, details)
+    if event.kind is PaymentEventKind.REFUND_FAILED and recorded.intersection(r.refund_id for r in event.refunds):
+        # A refund we counted was reversed at the provider: the money did not go back. Finance decides.
+        return Decision(PaymentOutcome.NEEDS_RECONCILIATION, details={"reason": "counted refund failed at provider"})
+    if event.kind in _NOTED:
+        disputed = event.kind is PaymentEventKind.DISPUTE_OPENED
+        outcome = PaymentOutcome.DISPUTE_OPENED if disputed else PaymentOutcome.NOTED
+        notice = {**details, **event.provider_references}
+        event_type = event.notice or event.kind.value
+        change = transitions.plan_update(order, event_type=event_type, actor=actor, details=notice)
+        return Decision(outcome, change)
     return Decision(PaymentOutcome.IGNORED)
 
 
@@ -265,8 +279,27 @@ def _iso(value: datetime | None) -> str | None:
 
 
 # --- applying ----------------------------------------------------------------------------------
+_ACKNOWLEDGED_OUTCOMES = (PaymentOutcome.PAID, PaymentOutcome.STALE)
+
+
 def handle_event(event: PaymentEvent) -> WebhookResult:
-    """Apply a verified provider event once; a duplicate returns the first delivery's entry."""
+    """Apply a verified provider event once; a duplicate returns the first delivery's entry.
+
+    A store purchase that paid the order and is not acknowledged yet is acknowledged after it is
+    recorded (also on a redelivery, so a failed acknowledgement is retried by the store's retry).
+    A purchase that did not pay the order (amount mismatch, cancelled order, second payment) is
+    left unacknowledged: Google Play refunds it by itself after three days.
+    """
+    result = _handle_event(event)
+    if event.provider_references.get("acknowledgement") == "pending" and result.entry.outcome in _ACKNOWLEDGED_OUTCOMES:
+        from orders.payments import acknowledge
+
+        acknowledge(event)
+        logger.info("store purchase acknowledged", provider=event.provider.value)
+    return result
+
+
+def _handle_event(event: PaymentEvent) -> WebhookResult:
     repo = payments_repository()
     received_at = utcnow()
     logger.append_keys(provider=event.provider.value, provider_event_id=event.event_id, order_id=event.order_id)
@@ -332,6 +365,9 @@ def _save(snapshot: PaymentSnapshot, event: PaymentEvent, decision: Decision, en
         orders_repository().save_change(snapshot.order, after, timeline, extra=extra)
         if decision.outcome is PaymentOutcome.PAYMENT_FAILED:
             metrics.add_metric(name="PaymentsFailed", unit="Count", value=1)
+        if decision.outcome is PaymentOutcome.DISPUTE_OPENED:
+            # Ops are alerted by the PaymentDisputes alarm (OpsAlertsTopic) and the bus event payment.disputed.
+            metrics.add_metric(name="PaymentDisputes", unit="Count", value=1)
         record_order_stage(after, timeline.at)
     except errors.ConcurrentModification as exc:
         cause = exc.__cause__

@@ -23,6 +23,11 @@ class PaymentEventKind(StrEnum):
     REFUNDED = "REFUNDED"  # the provider returned money (see ``refunds``)
     RENEWED = "RENEWED"  # a subscription renewal was paid
     OTHER = "OTHER"  # authentic, recorded, no effect on the order
+    # Recorded on the order's timeline (``notice`` names the event), no status or money change:
+    # a refund still pending, a subscription in its grace period or expired, a family-sharing revoke.
+    NOTICE = "NOTICE"
+    DISPUTE_OPENED = "DISPUTE_OPENED"  # a chargeback was opened: timeline + ops alert
+    REFUND_FAILED = "REFUND_FAILED"  # a provider refund failed or was cancelled: it never counts
 
 
 class ProviderRefund(Model):
@@ -54,6 +59,7 @@ class PaymentEvent(Model):
     subscription_expires_at: UtcDateTime | None = None
     occurred_at: UtcDateTime | None = None
     livemode: bool | None = None
+    notice: str | None = None  # the timeline event type of a NOTICE / DISPUTE_OPENED / REFUND_FAILED
 
 
 class PaymentOutcome(StrEnum):
@@ -75,6 +81,8 @@ class PaymentOutcome(StrEnum):
     RENEWED = "RENEWED"  # subscription extended
     UNKNOWN_ORDER = "UNKNOWN_ORDER"  # names no order we know: kept for reconciliation
     IGNORED = "IGNORED"  # a notification type with no effect
+    NOTED = "NOTED"  # recorded on the order's timeline; no status or money change
+    DISPUTE_OPENED = "DISPUTE_OPENED"  # a chargeback: on the timeline, ops alerted (see docs/payments.md)
 
 
 ANOMALIES = frozenset(
@@ -85,6 +93,7 @@ ANOMALIES = frozenset(
         PaymentOutcome.REFUND_ANOMALY,
         PaymentOutcome.NEEDS_RECONCILIATION,
         PaymentOutcome.UNKNOWN_ORDER,
+        PaymentOutcome.DISPUTE_OPENED,
     }
 )
 

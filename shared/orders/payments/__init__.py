@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from orders.cache import per_environment
 from orders.config import get_config
-from orders.models.payment import Provider
+from orders.models.payment import PaymentEvent, Provider
 from orders.payments.base import CreatedPayment, CreatedRefund, PaymentProvider, WebhookAdapter
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "CreatedRefund",
     "PaymentProvider",
     "WebhookAdapter",
+    "acknowledge",
     "payment_provider",
     "webhook_adapter",
 ]
@@ -27,6 +28,16 @@ def webhook_adapter(provider: Provider) -> WebhookAdapter:
     if provider is Provider.APPLE:
         return _apple_webhooks()
     return _google_webhooks()
+
+
+def acknowledge(event: PaymentEvent) -> None:
+    """Tell the store a purchase was granted (Google Play refunds purchases not acknowledged in 3 days)."""
+    if event.provider is Provider.GOOGLE:
+        from orders.payments.google_adapter import GoogleWebhooks
+
+        adapter = _google_webhooks()
+        assert isinstance(adapter, GoogleWebhooks)
+        adapter.acknowledge(event)
 
 
 def payment_provider() -> PaymentProvider:

@@ -33,57 +33,144 @@ _CERTS_TTL_SECONDS = 3600
 
 # subscriptionNotification.notificationType
 _SUB_RECOVERED, _SUB_RENEWED, _SUB_PURCHASED, _SUB_RESTARTED = 1, 2, 4, 7
+# ... that are noted on the order's timeline (no money moves; voided purchases carry refunds)
+_SUB_NOTICES = {
+    3: "SUBSCRIPTION_CANCELED",
+    5: "SUBSCRIPTION_ON_HOLD",
+    6: "SUBSCRIPTION_GRACE_PERIOD",
+    12: "SUBSCRIPTION_REVOKED",
+    13: "SUBSCRIPTION_EXPIRED",
+}
 # oneTimeProductNotification.notificationType
 _OTP_PURCHASED, _OTP_CANCELED = 1, 2
+
+
+SCOPE = "https://www.googleapis.com/auth/androidpublisher"
+_ACKNOWLEDGED = {1, "ACKNOWLEDGEMENT_STATE_ACKNOWLEDGED"}
+# voidedPurchaseNotification.productType / refundType
+_VOIDED_SUBSCRIPTION, _VOIDED_FULL_REFUND = 1, 1
 
 
 @dataclass(frozen=True)
 class PlayPurchase:
     order_id: str | None  # ours, from obfuscatedExternalAccountId
     google_order_id: str | None
-    amount: int | None  # minor units
+    amount: int | None  # minor units: the Google order's total (what the buyer paid)
     currency: str | None
     expires_at: datetime | None = None
+    acknowledged: bool = True
+    product_id: str | None = None
 
 
 class PlayPurchases(Protocol):
     def lookup(self, package: str, kind: str, product_id: str, token: str) -> PlayPurchase: ...
 
+    def acknowledge(self, package: str, kind: str, product_id: str, token: str) -> None: ...
 
-class HttpPlayPurchases:
-    """The Play Developer API (v3 purchases.products / purchases.subscriptions) over HTTPS."""
 
-    def __init__(self, base_url: str, session: Any = None) -> None:
+def play_credentials(key: str) -> Any:
+    """The service account's credentials for the Play Developer API: the ONE place its key is read.
+
+    ``key`` is the JSON key file's content (or its base64). Its ``token_uri`` is where google-auth
+    trades a signed JWT for an access token: Google's, or the local stack's fake.
+    """
+    from google.oauth2 import service_account
+
+    text = key.strip()
+    if not text:
+        raise errors.ProviderUnavailable(provider="google", reason="not configured")
+    try:
+        info = json.loads(text if text.startswith("{") else base64.b64decode(text, validate=True))
+        return service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])  # type: ignore[no-untyped-call]
+    except (ValueError, binascii.Error) as exc:
+        raise errors.ProviderUnavailable(provider="google", reason="service account key unreadable") from exc
+
+
+def _money(value: Any) -> tuple[int | None, str | None]:
+    """A google.type.Money ({currencyCode, units, nanos}) → (minor units, currency)."""
+    if not isinstance(value, dict) or not isinstance(value.get("currencyCode"), str):
+        return None, None
+    currency = value["currencyCode"].upper()
+    try:
+        micros = int(value.get("units") or 0) * 1_000_000 + int(value.get("nanos") or 0) // 1000
+    except (TypeError, ValueError):
+        return None, currency
+    return from_micros(micros, currency), currency
+
+
+def _rfc3339(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+class PlayDeveloperApi:
+    """The Play Developer API (v3) with a service account's OAuth token (google-auth ``AuthorizedSession``).
+
+    One-time products: ``purchases.products.get`` (by product and token) or ``purchases.productsv2``
+    (by token alone, for voided purchases); subscriptions: ``purchases.subscriptionsv2.get``; the
+    amount paid: ``orders.get`` (Order.total). Purchases are acknowledged with ``...:acknowledge``.
+    """
+
+    def __init__(self, base_url: str, credentials: Any, session: Any = None) -> None:
         self._base = base_url.rstrip("/")
+        self._credentials = credentials
         self._session = session
 
-    def _get(self, path: str) -> dict[str, Any]:
+    def _call(self, method: str, path: str) -> dict[str, Any]:
         import requests
+        from google.auth import exceptions
 
-        session = self._session or requests.Session()
+        if self._session is None:
+            from google.auth.transport.requests import AuthorizedSession
+
+            credentials = self._credentials() if callable(self._credentials) else self._credentials
+            self._session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
+        url = f"{self._base}/androidpublisher/v3/applications/{path}"
         try:
-            response = session.get(f"{self._base}{path}", timeout=5)
-        except requests.RequestException as exc:
-            raise errors.ProviderUnavailable(provider="google") from exc
-        if response.status_code != 200:
+            response = self._session.request(method, url, timeout=5)
+        except (requests.RequestException, exceptions.GoogleAuthError) as exc:
+            # A refused token request (bad key, revoked account) is an outage for us: Pub/Sub retries.
+            raise errors.ProviderUnavailable(provider="google", reason=type(exc).__name__) from exc
+        if response.status_code not in (200, 204):
             raise errors.ProviderUnavailable(provider="google", http_status=response.status_code)
-        data: dict[str, Any] = response.json()
+        data: dict[str, Any] = response.json() if response.content else {}
         return data
 
     def lookup(self, package: str, kind: str, product_id: str, token: str) -> PlayPurchase:
-        base = f"/androidpublisher/v3/applications/{package}/purchases/{kind}/{product_id}/tokens/{token}"
-        data = self._get(base)
-        currency = data.get("priceCurrencyCode")
-        micros = data.get("priceAmountMicros")
-        amount = from_micros(int(micros), currency) if micros is not None and currency else None
-        expiry = data.get("expiryTimeMillis")
+        if kind == "subscriptions":
+            data = self._call("GET", f"{package}/purchases/subscriptionsv2/tokens/{token}")
+            items = [i for i in data.get("lineItems") or [] if isinstance(i, dict)]
+            expiries = [e for e in (_rfc3339(i.get("expiryTime")) for i in items) if e is not None]
+            account = (data.get("externalAccountIdentifiers") or {}).get("obfuscatedExternalAccountId")
+            google_order, expires = data.get("latestOrderId"), max(expiries, default=None)
+            product_id = product_id or next((str(i["productId"]) for i in items if i.get("productId")), "")
+        elif product_id:
+            data = self._call("GET", f"{package}/purchases/products/{product_id}/tokens/{token}")
+            account, google_order, expires = data.get("obfuscatedExternalAccountId"), data.get("orderId"), None
+        else:  # a voided one-time purchase names no product: productsv2 is keyed by the token alone
+            data = self._call("GET", f"{package}/purchases/productsv2/tokens/{token}")
+            items = [i for i in data.get("productLineItem") or [] if isinstance(i, dict)]
+            product_id = next((str(i["productId"]) for i in items if i.get("productId")), "")
+            account, google_order, expires = data.get("obfuscatedExternalAccountId"), data.get("orderId"), None
+        amount, currency = None, None
+        if isinstance(google_order, str) and google_order:
+            amount, currency = _money(self._call("GET", f"{package}/orders/{google_order}").get("total"))
         return PlayPurchase(
-            order_id=order_id_from_token(data.get("obfuscatedExternalAccountId")),
-            google_order_id=data.get("orderId"),
+            order_id=order_id_from_token(account if isinstance(account, str) else None),
+            google_order_id=google_order if isinstance(google_order, str) else None,
             amount=amount,
             currency=currency,
-            expires_at=datetime.fromtimestamp(int(expiry) / 1000, tz=UTC) if expiry else None,
+            expires_at=expires,
+            acknowledged=data.get("acknowledgementState") in _ACKNOWLEDGED,
+            product_id=product_id or None,
         )
+
+    def acknowledge(self, package: str, kind: str, product_id: str, token: str) -> None:
+        self._call("POST", f"{package}/purchases/{kind}/{product_id}/tokens/{token}:acknowledge")
 
 
 class _CachingRequest:
@@ -131,13 +218,20 @@ class GoogleWebhooks:
 
     @classmethod
     def from_config(cls, config: Config) -> GoogleWebhooks:
+        key = config.google_play_service_account_key
         return cls(
             audience=config.google_pubsub_audience,
             service_account=config.google_pubsub_service_account,
             package_name=config.google_package_name,
             certs_url=config.google_oidc_certs_url,
-            purchases=HttpPlayPurchases(config.google_play_api_base),
+            # Credentials are made at the first Play call: a misconfigured key fails that call (503), not the import.
+            purchases=PlayDeveloperApi(config.google_play_api_base, lambda: play_credentials(key)),
         )
+
+    def acknowledge(self, event: PaymentEvent) -> None:
+        """Acknowledge the purchase ``event`` paid an order with (Google refunds unacknowledged ones after 3 days)."""
+        refs = event.provider_references
+        self._purchases.acknowledge(self._package, refs["api"], refs["product_id"], refs["purchase_token"])
 
     def verify(self, authorization: str | None) -> Mapping[str, Any]:
         from google.auth import exceptions
@@ -188,6 +282,8 @@ class GoogleWebhooks:
         if data.get("packageName") != self._package:
             return other("foreignPackage")
         kind: PaymentEventKind
+        ntype = 0
+        voided: dict[str, Any] | None = None
         if isinstance(otp := data.get("oneTimeProductNotification"), dict):
             ntype = int(otp.get("notificationType") or 0)
             event_type = f"oneTimeProductNotification/{ntype}"
@@ -203,25 +299,31 @@ class GoogleWebhooks:
                 _SUB_RENEWED: PaymentEventKind.RENEWED,
                 _SUB_RECOVERED: PaymentEventKind.RENEWED,
                 _SUB_RESTARTED: PaymentEventKind.RENEWED,
-            }.get(ntype, PaymentEventKind.OTHER)
+            }.get(ntype, PaymentEventKind.NOTICE if ntype in _SUB_NOTICES else PaymentEventKind.OTHER)
             api_kind, product, token = "subscriptions", sub.get("subscriptionId"), sub.get("purchaseToken")
         elif isinstance(voided := data.get("voidedPurchaseNotification"), dict):
+            # Refunded, charged back or revoked at Google: a provider refund of the order (names no product).
             event_type = "voidedPurchaseNotification"
             kind = PaymentEventKind.REFUNDED
-            api_kind = "subscriptions" if voided.get("productType") == 1 else "products"
-            product, token = voided.get("productId") or voided.get("sku"), voided.get("purchaseToken")
+            api_kind = "subscriptions" if voided.get("productType") == _VOIDED_SUBSCRIPTION else "products"
+            product, token = None, voided.get("purchaseToken")
         else:
             return other("testNotification" if "testNotification" in data else "unknown")
         if not isinstance(token, str) or not token:
             raise errors.InvalidWebhookPayload(provider="google")
         purchase = self._purchases.lookup(self._package, api_kind, str(product or ""), token)
         refunds = []
-        if kind is PaymentEventKind.REFUNDED and purchase.amount is not None:
+        voided_full = int((voided or {}).get("refundType") or _VOIDED_FULL_REFUND) == _VOIDED_FULL_REFUND
+        if kind is PaymentEventKind.REFUNDED and purchase.amount is not None and voided_full:
+            # A quantity-based partial refund (refundType 2) carries no amount: left to reconciliation.
             voided_order = (voided or {}).get("orderId") or purchase.google_order_id or token
             refunds.append(ProviderRefund(refund_id=f"voided:{voided_order}", amount=purchase.amount))
-        references = {"purchase_token": token, "product_id": str(product or ""), "api": api_kind}
+        product_id = str(product or purchase.product_id or "")
+        references = {"purchase_token": token, "product_id": product_id, "api": api_kind}
         if purchase.google_order_id:
             references["google_order_id"] = purchase.google_order_id
+        if kind is PaymentEventKind.SUCCEEDED and not purchase.acknowledged:
+            references["acknowledgement"] = "pending"
         return PaymentEvent(
             provider=Provider.GOOGLE,
             event_id=message_id,
@@ -234,4 +336,5 @@ class GoogleWebhooks:
             provider_references=references,
             refunds=refunds,
             subscription_expires_at=purchase.expires_at,
+            notice=_SUB_NOTICES.get(ntype) if kind is PaymentEventKind.NOTICE else None,
         )

@@ -19,11 +19,24 @@ from orders.payments.base import CreatedPayment, CreatedRefund
 if TYPE_CHECKING:
     import stripe
 
+# The API version every request is made with and every webhook endpoint must be created with
+# (Dashboard → Webhooks → API version). It is the one stripe 16.1.0 was generated for: the
+# SDK's objects and this parser agree on the shapes of that version. An event of another
+# version is still parsed (its ``api_version`` is kept in the ledger), since the fields read
+# here are stable across versions since 2022-11-15.
+API_VERSION = "2026-10-28.endive"
+
 _KINDS = {
     "payment_intent.succeeded": PaymentEventKind.SUCCEEDED,
     "payment_intent.payment_failed": PaymentEventKind.FAILED,
-    "charge.refunded": PaymentEventKind.REFUNDED,
+    # A PaymentIntent cancelled at Stripe (by us, by the Dashboard, or expired): it can no longer be paid.
+    "payment_intent.canceled": PaymentEventKind.FAILED,
 }
+# Refunds are counted from the Refund objects Stripe sends since 2022-11-15, one refund id once.
+_REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed"})
+_DISPUTE_EVENTS = frozenset({"charge.dispute.created", "charge.dispute.closed"})
+_REFUND_PENDING = frozenset({"pending", "requires_action"})
+_REFUND_FAILED = frozenset({"failed", "canceled"})
 _STALE = "Timestamp outside the tolerance zone"
 
 
@@ -85,47 +98,84 @@ def to_event(data: Any) -> PaymentEvent:
             raise TypeError("unexpected types")
     except (KeyError, TypeError) as exc:
         raise errors.InvalidWebhookPayload(provider="stripe") from exc
-    kind = _KINDS.get(event_type, PaymentEventKind.OTHER)
     metadata = _dict(obj.get("metadata"))
     currency = _str(obj.get("currency"))
     references = {"event_type": event_type, "object": str(obj.get("object", "")), "object_id": str(obj.get("id", ""))}
-    order_id = _str(metadata.get("order_id"))
-    amount: Any = obj.get("amount")
-    payment_reference = _str(obj.get("id"))
-    refunds: list[ProviderRefund] = []
-    if kind is PaymentEventKind.FAILED:
+    if _str(data.get("api_version")):
+        references["api_version"] = str(data["api_version"])
+    fields: dict[str, Any] = {
+        "kind": _KINDS.get(event_type, PaymentEventKind.OTHER),
+        "order_id": _str(metadata.get("order_id")),
+        "amount": obj.get("amount"),
+        "payment_reference": _str(obj.get("id")),
+    }
+    if event_type in ("payment_intent.payment_failed", "payment_intent.canceled"):
         error = _dict(obj.get("last_payment_error"))
         if _str(error.get("code")):
             references["failure_code"] = str(error["code"])
-    if kind is PaymentEventKind.REFUNDED:
-        # A charge: amount_refunded is cumulative; each refund is counted by its own id.
-        payment_reference = _str(obj.get("payment_intent")) or payment_reference
-        amount = obj.get("amount_refunded")
+        if _str(obj.get("cancellation_reason")):
+            references["cancellation_reason"] = str(obj["cancellation_reason"])
+    elif event_type in _REFUND_EVENTS and obj.get("object") == "refund":
+        fields.update(_refund(obj, references))
+    elif event_type in _DISPUTE_EVENTS and obj.get("object") == "dispute":
+        fields.update(_dispute(event_type, obj, references))
+    elif event_type == "charge.refunded":
+        # Since 2022-11-15 a Charge carries no refunds list, only the cumulative amount: the
+        # refund.* events count each refund. Kept in the ledger for finance.
+        fields.update(payment_reference=_str(obj.get("payment_intent")), amount=obj.get("amount_refunded"))
         references["charge"] = str(obj.get("id", ""))
-        listed = obj.get("refunds")
-        for refund in listed.get("data", []) if isinstance(listed, dict) else []:
-            if not isinstance(refund, dict) or not _str(refund.get("id")) or not isinstance(refund.get("amount"), int):
-                continue
-            refund_meta = _dict(refund.get("metadata"))
-            order_id = order_id or _str(refund_meta.get("order_id"))
-            refunds.append(
-                ProviderRefund(
-                    refund_id=refund["id"], amount=refund["amount"], our_refund_id=_str(refund_meta.get("refund_id"))
-                )
-            )
+    amount = fields.pop("amount")
     return PaymentEvent(
         provider=Provider.STRIPE,
         event_id=event_id,
         event_type=event_type,
-        kind=kind,
-        order_id=order_id,
         amount=amount if isinstance(amount, int) and amount >= 0 else None,
         currency=currency.upper() if currency and len(currency) == 3 else None,
-        payment_reference=payment_reference,
         provider_references=references,
-        refunds=refunds,
         livemode=data.get("livemode") if isinstance(data.get("livemode"), bool) else None,
+        **fields,
     )
+
+
+def _refund(obj: dict[str, Any], references: dict[str, str]) -> dict[str, Any]:
+    """A Refund: counted once by its id when it has succeeded; pending and failed ones are noted."""
+    metadata = _dict(obj.get("metadata"))
+    status = str(obj.get("status") or "")
+    references.update(refund_status=status, charge=str(obj.get("charge") or ""))
+    fields: dict[str, Any] = {"payment_reference": _str(obj.get("payment_intent")), "kind": PaymentEventKind.OTHER}
+    refund_id, amount = _str(obj.get("id")), obj.get("amount")
+    if refund_id is None or not isinstance(amount, int) or amount < 0:
+        return fields
+    fields["refunds"] = [
+        ProviderRefund(refund_id=refund_id, amount=amount, our_refund_id=_str(metadata.get("refund_id")))
+    ]
+    if status == "succeeded":
+        fields["kind"] = PaymentEventKind.REFUNDED
+    elif status in _REFUND_PENDING:
+        fields.update(kind=PaymentEventKind.NOTICE, notice="PROVIDER_REFUND_PENDING")
+    elif status in _REFUND_FAILED:
+        fields.update(kind=PaymentEventKind.REFUND_FAILED, notice="PROVIDER_REFUND_FAILED")
+        if _str(obj.get("failure_reason")):
+            references["failure_reason"] = str(obj["failure_reason"])
+    return fields
+
+
+def _dispute(event_type: str, obj: dict[str, Any], references: dict[str, str]) -> dict[str, Any]:
+    """A Dispute (chargeback). Opened: noted, ops alerted. Lost: the disputed amount is gone, counted as
+    a provider refund (id ``dispute:<dispute id>``) so the order's refunded_total covers it. Won: noted."""
+    status = str(obj.get("status") or "")
+    references.update(
+        dispute_status=status, dispute_reason=str(obj.get("reason") or ""), charge=str(obj.get("charge") or "")
+    )
+    fields: dict[str, Any] = {"payment_reference": _str(obj.get("payment_intent"))}
+    if event_type == "charge.dispute.created":
+        fields.update(kind=PaymentEventKind.DISPUTE_OPENED, notice="PAYMENT_DISPUTE_OPENED")
+    elif status == "lost" and _str(obj.get("id")) and isinstance(obj.get("amount"), int):
+        refund = ProviderRefund(refund_id=f"dispute:{obj['id']}", amount=obj["amount"])
+        fields.update(kind=PaymentEventKind.REFUNDED, refunds=[refund])
+    else:
+        fields.update(kind=PaymentEventKind.NOTICE, notice="PAYMENT_DISPUTE_CLOSED")
+    return fields
 
 
 class StripePayments:
@@ -146,7 +196,9 @@ class StripePayments:
             if not self._api_key:
                 raise errors.ProviderUnavailable(provider="stripe", reason="not configured")
             base: Any = {"api": self._api_base} if self._api_base else None
-            self._client = stripe.StripeClient(self._api_key, base_addresses=base, max_network_retries=2)
+            self._client = stripe.StripeClient(
+                self._api_key, base_addresses=base, max_network_retries=2, stripe_version=API_VERSION
+            )
         return self._client
 
     def create_payment(self, order_id: str, amount: int, currency: str, *, idempotency_key: str) -> CreatedPayment:
