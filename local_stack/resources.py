@@ -2,8 +2,9 @@
 
 Generic over the kinds the system uses: DynamoDB tables (indexes, streams, TTL), state
 machines (``DefinitionUri`` file or inline ``Definition``, with ``DefinitionSubstitutions``),
-SNS topics, SQS queues, S3 buckets, EventBridge buses and rules with their targets, and the functions
-(registered in moto's Lambda so their ARNs exist for Step Functions and rules).
+SNS topics, SQS queues, S3 buckets, EventBridge buses and rules with their targets, Secrets Manager
+secrets (with the LOCAL-ONLY values below), and the functions (registered in moto's Lambda so their
+ARNs exist for Step Functions and rules).
 
 Physical names are the logical ids (buckets: see :func:`bucket_name`). ``refs`` maps what CloudFormation would resolve:
 ``"OrdersTable"`` → its Ref value, ``"OrdersTable.Arn"`` → its GetAtt, pseudo parameters and
@@ -33,6 +34,17 @@ LAMBDA_ROLE = f"arn:aws:iam::{ACCOUNT}:role/local-stack-lambda"
 TAP_PREFIX = "local-events-tap-"
 
 STATE_MACHINE_KINDS = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+
+# LOCAL ONLY, NOT SECRETS: the values the local stack and the tests put in moto's Secrets Manager,
+# by secret (logical id). They are the fake Stripe's published test key and signing secret; a real
+# stack's secrets are created empty and set with `make secrets` (docs/deploy.md). Secrets not named
+# here stay empty locally, as on a fresh deploy (their routes answer 503).
+# The template's SenderEmail is empty by default (no e-mail until it is set); locally, mail is sent from this.
+LOCAL_SENDER = "notifications@orders.local"
+LOCAL_SECRET_VALUES = {
+    "StripeApiKeySecret": "sk_test_local_only_not_a_secret",
+    "StripeWebhookSecret": "whsec_local_only_not_a_secret",
+}
 
 
 def arn(service: str, resource: str) -> str:
@@ -78,6 +90,7 @@ def create_resources(session: Any, endpoint: str, template: Mapping[str, Any]) -
 
     created = CreatedResources(refs=base_refs(template))
     _create_tables(client("dynamodb"), template, created)
+    create_secrets(client("secretsmanager"), template, created.refs, LOCAL_SECRET_VALUES)
     _create_functions(client("iam"), client("lambda"), template, created)
     create_messaging(client, template, created)
     return created
@@ -98,6 +111,18 @@ def create_messaging(client: Any, template: Mapping[str, Any], created: CreatedR
     sender = refs.get("SenderEmail")
     if sender:  # SES refuses to send from an unverified identity, locally as on AWS
         client("ses").verify_email_identity(EmailAddress=sender)
+
+
+def create_secrets(
+    secretsmanager: Any, template: Mapping[str, Any], refs: dict[str, str], values: Mapping[str, str]
+) -> None:
+    """Each AWS::SecretsManager::Secret, named by its logical id; a value only where ``values`` has one."""
+    for logical_id in resources(template, "AWS::SecretsManager::Secret"):
+        kwargs: dict[str, Any] = {"Name": logical_id, "Description": "local stack (moto)"}
+        if logical_id in values:
+            kwargs["SecretString"] = values[logical_id]
+        refs[logical_id] = secretsmanager.create_secret(**kwargs)["ARN"]
+        log.info("secret %s%s", logical_id, " (local-only value)" if logical_id in values else " (empty)")
 
 
 def _create_tables(ddb: Any, template: Mapping[str, Any], created: CreatedResources) -> None:

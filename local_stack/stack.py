@@ -22,14 +22,21 @@ import boto3
 import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
-from local_stack.fake_stripe import LOCAL_API_KEY, LOCAL_WEBHOOK_SECRET, FakeStripe, FakeStripeServer
+from local_stack.fake_stripe import LOCAL_API_KEY, FakeStripe, FakeStripeServer
 from local_stack.moto_patches import (
     atomic_dynamodb_writes,
     expiring_stream_iterators,
     lambda_invocations_to,
     on_stream_record,
 )
-from local_stack.resources import REGION, CreatedResources, create_resources, load_seed, seed_catalog
+from local_stack.resources import (
+    LOCAL_SENDER,
+    REGION,
+    CreatedResources,
+    create_resources,
+    load_seed,
+    seed_catalog,
+)
 from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller
 from local_stack.template import TEMPLATE, load_template, resolve
@@ -144,6 +151,8 @@ class LocalStack:
         self._start_moto()
         self.created = create_resources(_session(), self.moto_endpoint, self.template)
         self.created.refs.update(self.parameter_overrides())
+        # The local sender (a parameter override) must be a verified identity, as on AWS.
+        self.client("ses").verify_email_identity(EmailAddress=LOCAL_SENDER)
         if self._seed and "CatalogTable" in self.created.tables:
             products = load_seed()
             seed_catalog(self.client("dynamodb"), self.created.tables["CatalogTable"], products)
@@ -180,15 +189,10 @@ class LocalStack:
     def parameter_overrides(self) -> dict[str, str]:
         """The template parameters of the local deployment (as `sam deploy --parameter-overrides`).
 
-        LOCAL ONLY, NOT SECRETS: the fake payment provider's fixed test key and signing secret.
+        No secrets: those are in moto's Secrets Manager (``resources.LOCAL_SECRET_VALUES``).
         """
         assert self.stripe_server is not None
-        return {
-            "Stage": "local",
-            "StripeApiKey": LOCAL_API_KEY,
-            "StripeWebhookSecret": LOCAL_WEBHOOK_SECRET,
-            "StripeApiBase": self.stripe_server.url,
-        }
+        return {"Stage": "local", "StripeApiBase": self.stripe_server.url, "SenderEmail": LOCAL_SENDER}
 
     def stop(self) -> None:
         """Stop everything started, in reverse order, and restore this process's state."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -38,17 +39,22 @@ class Config(BaseModel):
     # Notifications and downstream events (notify, preferences).
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     sender_email: str | None = Field(default=None, alias="SENDER_EMAIL")
+    # Every e-mail is sent through it: SES reports its bounces and complaints to notify.
+    ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
     apns_platform_application_arn: str | None = Field(default=None, alias="APNS_PLATFORM_APPLICATION_ARN")
     fcm_platform_application_arn: str | None = Field(default=None, alias="FCM_PLATFORM_APPLICATION_ARN")
     # Where notify looks up the e-mail of a user who never set preferences (optional).
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
 
     # --- payment providers (docs/payments.md) ---------------------------------------------
-    # Stripe: the secret API key and the webhook signing secret(s). Several secrets, comma-separated,
-    # are all accepted while a secret is being rolled. The values "..._local_only_not_a_secret" are
-    # the LOCAL-ONLY defaults of the template; a real deployment must override them (template Rules).
-    stripe_api_key: str = Field(default="", repr=False, alias="STRIPE_API_KEY")
-    stripe_webhook_secrets: tuple[str, ...] = Field(default=(), repr=False, alias="STRIPE_WEBHOOK_SECRET")
+    # Credentials live in AWS Secrets Manager (orders.secrets); a function gets only the ARNs of the
+    # secrets it may read. The local stack and the tests put local-only values in moto's Secrets Manager.
+    stripe_api_key_secret_arn: str | None = Field(default=None, alias="STRIPE_API_KEY_SECRET_ARN")
+    stripe_webhook_secret_arn: str | None = Field(default=None, alias="STRIPE_WEBHOOK_SECRET_ARN")
+    apple_api_key_secret_arn: str | None = Field(default=None, alias="APPLE_API_KEY_SECRET_ARN")
+    google_service_account_secret_arn: str | None = Field(default=None, alias="GOOGLE_SERVICE_ACCOUNT_SECRET_ARN")
+    # How long a secret value is cached in the execution environment before it is read again (rotation).
+    secrets_max_age_seconds: int = Field(default=300, ge=0, le=86_400, alias="SECRETS_MAX_AGE_SECONDS")
     # Unset: Stripe's own API. The local stack points it at its fake Stripe on loopback.
     stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
     stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, alias="STRIPE_WEBHOOK_TOLERANCE_SECONDS")
@@ -56,8 +62,11 @@ class Config(BaseModel):
     apple_bundle_id: str = Field(default="", alias="APPLE_BUNDLE_ID")
     apple_app_apple_id: int | None = Field(default=None, alias="APPLE_APP_APPLE_ID")
     apple_environment: str = Field(default="Sandbox", pattern=r"^(Sandbox|Production)$", alias="APPLE_ENVIRONMENT")
-    # Root certificates the JWS chain must end at: comma-separated file paths or base64 DER.
-    apple_root_certificates: tuple[str, ...] = Field(default=(), alias="APPLE_ROOT_CERTIFICATES")
+    # Root certificates the JWS chain must end at: comma-separated file paths or base64 DER. Unset (as
+    # deployed): every certificate file shipped in the layer's orders/payments/certs/ (Apple Root CA - G3).
+    apple_root_certificates: tuple[str, ...] = Field(
+        default_factory=lambda: shipped_apple_roots(), alias="APPLE_ROOT_CERTIFICATES"
+    )
     # OCSP revocation checks against Apple (network). Off only where the chain is a test chain.
     apple_online_checks: bool = Field(default=True, alias="APPLE_ONLINE_CHECKS")
     # Google Play RTDN through a Pub/Sub push subscription with an OIDC token.
@@ -109,14 +118,14 @@ class Config(BaseModel):
             raise RuntimeError(f"{name.upper()} is not set in this function's environment")
         return str(value)
 
-    @field_validator("stripe_webhook_secrets", "apple_root_certificates", mode="before")
+    @field_validator("apple_root_certificates", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("stripe_api_base", "apple_app_apple_id", mode="before")
+    @field_validator("stripe_api_base", "apple_app_apple_id", "sender_email", "ses_configuration_set", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -129,6 +138,14 @@ class Config(BaseModel):
 
             return json.loads(value)
         return value
+
+
+APPLE_CERTS_DIR = Path(__file__).resolve().parent / "payments" / "certs"
+
+
+def shipped_apple_roots() -> tuple[str, ...]:
+    """Paths of the Apple root certificates shipped in the layer (orders/payments/certs/*.cer)."""
+    return tuple(str(path) for path in sorted(APPLE_CERTS_DIR.glob("*.cer")))
 
 
 def process_environment() -> Mapping[str, str]:

@@ -186,9 +186,23 @@ class WebhookTimestampStale(Unauthorized):
     default_message = "The signed timestamp is outside the accepted tolerance."
 
 
-class WebhookNotConfigured(Unauthorized):
+class ProviderNotConfigured(Unavailable):
+    """A credential this route needs is not set on this deployment yet (see orders.secrets): 503, retry later."""
+
+    code = "PROVIDER_NOT_CONFIGURED"
+    default_message = "This payment provider is not configured on this deployment yet; retry later."
+
+
+class WebhookNotConfigured(ProviderNotConfigured):
+    """503 (not 401): the sender did nothing wrong; providers retry 5xx, so nothing is lost once it is set."""
+
     code = "WEBHOOK_NOT_CONFIGURED"
-    default_message = "This provider is not configured here; nothing can be verified."
+    default_message = "This provider is not configured here yet; nothing can be verified. Retry later."
+
+
+class SecretUnavailable(Unavailable):
+    code = "SECRET_UNAVAILABLE"
+    default_message = "A credential this request needs could not be read; retry later."
 
 
 class InvalidWebhookPayload(BadRequest):

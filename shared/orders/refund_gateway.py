@@ -87,7 +87,7 @@ class ProviderRefundGateway:
     """
 
     def refund(self, *, order: Order, refund: Refund, idempotency_key: str) -> ProviderRefund:
-        from orders.errors import ProviderRefused, ProviderUnavailable
+        from orders.errors import ProviderNotConfigured, ProviderRefused, ProviderUnavailable
         from orders.payments import payment_provider
 
         # An automatic refund names the payment it gives back; any other refunds the order's own payment.
@@ -104,7 +104,7 @@ class ProviderRefundGateway:
                 idempotency_key=idempotency_key,
                 metadata={"refund_id": refund.refund_id, "order_id": order.order_id},
             )
-        except (ProviderUnavailable, ProviderRefused) as exc:
+        except (ProviderUnavailable, ProviderNotConfigured, ProviderRefused) as exc:
             status = int(exc.details.get("http_status") or 0)
             # No answer, rate limited or a provider-side error: worth retrying. Anything else
             # (charge already refunded, amount too large, disputed) will not change on retry.

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from local_stack.moto_patches import atomic_dynamodb_writes
-from local_stack.resources import base_refs
+from local_stack.resources import LOCAL_SECRET_VALUES, LOCAL_SENDER, base_refs, create_secrets
 from local_stack.runtime import LambdaRuntime
 from local_stack.template import ROOT, create_tables, load_template, resources
 from tests.conftest import FAKE_AWS_ENV
@@ -21,7 +21,7 @@ from tests.integration.notify_support import Notify
 TEMPLATE = load_template()
 # As the local stack resolves them: a resource's physical name is its logical id, parameters
 # take their defaults, and every resource has a placeholder ARN until something creates it.
-REFS = base_refs(TEMPLATE)
+REFS = base_refs(TEMPLATE) | {"SenderEmail": LOCAL_SENDER}
 SEED = json.loads((ROOT / "local_stack" / "catalog.json").read_text())
 
 
@@ -72,6 +72,8 @@ def aws() -> Iterator[None]:
                     for key, value in product.items()
                 },
             )
+        # The secrets exist (named by logical id, as REFS resolves them) with the local-only values.
+        create_secrets(boto3.client("secretsmanager", region_name="us-east-1"), TEMPLATE, {}, LOCAL_SECRET_VALUES)
         dynamodb_client.cache_clear()
         cache.reset()
         yield

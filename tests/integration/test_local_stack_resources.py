@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from local_stack.resources import base_refs
+from local_stack.resources import LOCAL_SECRET_VALUES, base_refs, create_secrets
 from local_stack.runtime import LambdaRuntime
 from local_stack.stack import LocalStack
 from local_stack.template import load_template
@@ -149,20 +149,25 @@ def test_a_failing_lambda_task_is_caught_by_the_state_machine(stack: LocalStack)
     assert "asked to fail for job-2" in json.dumps(failed[0], default=str)
 
 
-def test_functions_see_the_local_endpoints_and_local_only_stripe_settings(stack: LocalStack) -> None:
+def test_functions_see_the_local_endpoints_and_local_only_stripe_secrets(stack: LocalStack) -> None:
     # Given the stack's local deployment parameters
     assert stack.runtime is not None
     assert stack.stripe_server is not None
     assert stack.created is not None
     # Then every function talks to moto
     assert stack.runtime.environment("StepFunction")["AWS_ENDPOINT_URL"] == stack.moto_endpoint
-    # And the real template's payment functions, resolved with those parameters, use the fake provider
-    # with the published local-only values
+    # And the real template's payment functions use the fake provider, and find the published
+    # local-only values in moto's Secrets Manager (never in their environment)
     template = load_template()
-    real = LambdaRuntime(base_refs(template) | stack.parameter_overrides(), template=template)
+    secrets = stack.client("secretsmanager")
+    refs = base_refs(template) | stack.parameter_overrides()
+    create_secrets(secrets, template, refs, LOCAL_SECRET_VALUES)  # what the stack does for the real template
+    real = LambdaRuntime(refs, template=template)
     env = real.environment("PaymentsFunction")
     assert env["STRIPE_API_BASE"] == stack.stripe_server.url
-    assert (env["STRIPE_API_KEY"], real.environment("PaymentWebhookFunction")["STRIPE_WEBHOOK_SECRET"]) == (
-        "sk_test_local_only_not_a_secret",
-        "whsec_local_only_not_a_secret",
-    )
+    assert "STRIPE_API_KEY" not in env
+    webhook_arn = real.environment("PaymentWebhookFunction")["STRIPE_WEBHOOK_SECRET_ARN"]
+    assert (
+        secrets.get_secret_value(SecretId=env["STRIPE_API_KEY_SECRET_ARN"])["SecretString"],
+        secrets.get_secret_value(SecretId=webhook_arn)["SecretString"],
+    ) == ("sk_test_local_only_not_a_secret", "whsec_local_only_not_a_secret")

@@ -330,11 +330,11 @@ def test_a_transient_failure_retries_the_record_and_sends_once(
     original = SnsSmsNotifier.send
     calls = {"n": 0}
 
-    def flaky(self: SnsSmsNotifier, to: str, message: Any) -> str:
+    def flaky(self: SnsSmsNotifier, to: str, message: Any, **kwargs: Any) -> str:
         calls["n"] += 1
         if calls["n"] == 1:
             raise TimeoutError("SNS did not answer")
-        return original(self, to, message)
+        return original(self, to, message, **kwargs)
 
     monkeypatch.setattr(SnsSmsNotifier, "send", flaky)
     write_status(ddb, order_id, "PAID")

@@ -6,8 +6,10 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 import stripe
+from moto import mock_aws
 
 from local_stack.fake_stripe import LOCAL_API_KEY, FakeStripe, FakeStripeServer
 from orders import cache
@@ -24,8 +26,10 @@ def fake() -> Iterator[FakeStripe]:
     provider = FakeStripe(webhook_url="http://127.0.0.1:9/unused")
     server = FakeStripeServer(provider)
     server.start()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("STRIPE_API_KEY", LOCAL_API_KEY)
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        # As deployed: the key is a Secrets Manager secret the function has the ARN of.
+        arn = boto3.client("secretsmanager").create_secret(Name="stripe-api-key", SecretString=LOCAL_API_KEY)["ARN"]
+        env.setenv("STRIPE_API_KEY_SECRET_ARN", arn)
         env.setenv("STRIPE_API_BASE", server.url)
         cache.reset()
         yield provider
@@ -92,6 +96,18 @@ def test_a_refund_stripe_refuses_fails_permanently(fake: FakeStripe) -> None:
     paid = order("stripe", paid_intent(fake, 3000))
     with pytest.raises(PermanentProviderError, match="HTTP 400"):
         ProviderRefundGateway().refund(order=paid, refund=refund(5000), idempotency_key="rf_2")
+
+
+def test_an_unset_api_key_is_a_transient_error(fake: FakeStripe) -> None:
+    # Given a deployed stack whose Stripe key secret was created empty and never set
+    paid = order("stripe", paid_intent(fake, 3000))
+    boto3.client("secretsmanager").create_secret(Name="stripe-api-key-empty")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("STRIPE_API_KEY_SECRET_ARN", "stripe-api-key-empty")
+        cache.reset()
+        # When the refund workflow executes a refund, Then the step is retried (not failed for good)
+        with pytest.raises(TransientProviderError):
+            ProviderRefundGateway().refund(order=paid, refund=refund(1000), idempotency_key="rf_unset")
 
 
 def test_an_unreachable_provider_is_a_transient_error(fake: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any
 
+import boto3
 import pytest
 
 from local_stack.runtime import LambdaRuntime
@@ -31,9 +32,11 @@ from tests.integration.payments_support import (
 
 @pytest.fixture
 def runtime(aws: None) -> LambdaRuntime:
-    # As a deployment would: the webhook secrets are parameter overrides (two: a rotation).
-    refs = REFS | {"StripeWebhookSecret": f"{STRIPE_SECRET},{STRIPE_OLD_SECRET}"}
-    return LambdaRuntime(refs, base_env=FAKE_AWS_ENV)
+    # As an operator would with `make secrets`: two signing secrets while one is being rolled.
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId="StripeWebhookSecret", SecretString=f"{STRIPE_SECRET},{STRIPE_OLD_SECRET}"
+    )
+    return LambdaRuntime(REFS, base_env=FAKE_AWS_ENV)
 
 
 def _items(ddb: Any) -> list[dict[str, Any]]:

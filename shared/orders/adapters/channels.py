@@ -1,16 +1,21 @@
 """User channels behind one protocol: e-mail (SES), SMS (SNS), push (SNS mobile platform endpoints).
 
 ``send`` returns the provider's message id. It raises :class:`PermanentDeliveryError` when the
-provider refuses the address itself (disabled endpoint, bad token, invalid number, rejected
+provider refuses the address itself (disabled endpoint, bad token, invalid number, malformed
 address): sending again would not help, so notify records the failure and goes on. Any other
 exception is transient (throttling, timeouts, 5xx) and makes the stream record be retried.
+
+SES's ``MessageRejected`` is NOT permanent: it says the account or sender is not allowed to send
+(sandbox: unverified recipient; sender identity not verified yet; sending paused), which an
+operator fixes. It raises :class:`SendingNotAllowed` (transient): the record is retried, then lands
+in the on-failure queue, whose alarm makes it visible, instead of being marked failed for good.
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -28,7 +33,13 @@ class PermanentDeliveryError(Exception):
 
 
 _SNS_PERMANENT = frozenset({"EndpointDisabled", "InvalidParameter", "InvalidParameterValue", "NotFound"})
-_SES_PERMANENT = frozenset({"MessageRejected", "MailFromDomainNotVerified", "InvalidParameterValue"})
+_SES_PERMANENT = frozenset({"InvalidParameterValue"})
+# The account or the sender may not send yet: an operator's fix, then the retry goes through.
+_SES_NOT_ALLOWED = frozenset({"MessageRejected", "MailFromDomainNotVerified", "ConfigurationSetDoesNotExist"})
+
+
+class SendingNotAllowed(Exception):
+    """Transient: SES refused to send for this account or sender (sandbox, unverified identity)."""
 
 
 def _permanent_or_raise(exc: ClientError, permanent: frozenset[str]) -> PermanentDeliveryError:
@@ -43,17 +54,24 @@ class Notifier(ABC):
     channel: Channel
 
     @abstractmethod
-    def send(self, to: str, message: Message) -> str: ...
+    def send(self, to: str, message: Message, *, user_id: str | None = None) -> str: ...
 
 
 class SesEmailNotifier(Notifier):
     channel = Channel.EMAIL
 
-    def __init__(self, sender: str, client: SESClient) -> None:
+    def __init__(self, sender: str, client: SESClient, configuration_set: str | None = None) -> None:
         self._sender = sender
         self._client = client
+        self._configuration_set = configuration_set
 
-    def send(self, to: str, message: Message) -> str:
+    def send(self, to: str, message: Message, *, user_id: str | None = None) -> str:
+        extra: dict[str, Any] = {}
+        if self._configuration_set:
+            # Bounces and complaints come back through the set's event destination, tagged with the user.
+            extra["ConfigurationSetName"] = self._configuration_set
+            if user_id:
+                extra["Tags"] = [{"Name": USER_TAG, "Value": ses_tag_value(user_id)}]
         try:
             response = self._client.send_email(
                 Source=self._sender,
@@ -62,10 +80,25 @@ class SesEmailNotifier(Notifier):
                     "Subject": {"Data": message.subject, "Charset": "UTF-8"},
                     "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}},
                 },
+                **extra,
             )
         except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") in _SES_NOT_ALLOWED:
+                raise SendingNotAllowed(
+                    f"SES refused to send from {self._sender} ({error.get('Code')}: {error.get('Message', '')}); "
+                    "sandbox or unverified identity? see docs/deploy.md"
+                ) from exc
             raise _permanent_or_raise(exc, _SES_PERMANENT) from exc
         return response["MessageId"]
+
+
+USER_TAG = "user_id"
+
+
+def ses_tag_value(user_id: str) -> str:
+    """SES tag values allow letters, digits, ``_`` and ``-`` only (Cognito subs are UUIDs: unchanged)."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in user_id)[:256]
 
 
 class SnsSmsNotifier(Notifier):
@@ -74,7 +107,7 @@ class SnsSmsNotifier(Notifier):
     def __init__(self, client: SNSClient) -> None:
         self._client = client
 
-    def send(self, to: str, message: Message) -> str:
+    def send(self, to: str, message: Message, *, user_id: str | None = None) -> str:
         try:
             response = self._client.publish(
                 PhoneNumber=to,
@@ -111,7 +144,7 @@ class SnsPushNotifier(Notifier):
     def __init__(self, client: SNSClient) -> None:
         self._client = client
 
-    def send(self, to: str, message: Message) -> str:
+    def send(self, to: str, message: Message, *, user_id: str | None = None) -> str:
         try:
             response = self._client.publish(TargetArn=to, Message=push_payload(message), MessageStructure="json")
         except ClientError as exc:

@@ -79,12 +79,18 @@ def created_day_pk(day: str) -> str:
 
 PREFERENCES_SK = "PREFERENCES"
 DEVICE_PREFIX = "DEVICE#"
+EMAIL_SUPPRESSED_PREFIX = "EMAIL_SUPPRESSED#"
 NOTIFY_PREFIX = "NOTIFY#"
 EVENT_PREFIX = "EVENT#"
 
 
 def device_sk(device_id: str) -> str:
     return f"{DEVICE_PREFIX}{device_id}"
+
+
+def email_suppressed_sk(address: str) -> str:
+    """One item per address SES reported as bouncing or complaining (compared case-insensitively)."""
+    return f"{EMAIL_SUPPRESSED_PREFIX}{address.strip().lower()}"
 
 
 def notify_sk(change_key: str, channel: str, device_id: str | None = None) -> str:

@@ -13,8 +13,14 @@ from orders.models.notification import Device, Preferences
 class UsersRepository(Repository):
     def contact(self, user_id: str) -> tuple[Preferences | None, list[Device]]:
         """Preferences and devices of a user, in one Query of their partition."""
+        preferences, devices, _ = self.contact_details(user_id)
+        return preferences, devices
+
+    def contact_details(self, user_id: str) -> tuple[Preferences | None, list[Device], frozenset[str]]:
+        """Preferences, devices and the e-mail addresses SES reported as bouncing, in one Query."""
         preferences: Preferences | None = None
         devices: list[Device] = []
+        suppressed: set[str] = set()
         paginator = self.client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self._table,
@@ -27,7 +33,26 @@ class UsersRepository(Repository):
                     preferences = Preferences.model_validate(data)
                 elif data["SK"].startswith(keys.DEVICE_PREFIX):
                     devices.append(Device.model_validate(data))
-        return preferences, devices
+                elif data["SK"].startswith(keys.EMAIL_SUPPRESSED_PREFIX):
+                    suppressed.add(data["SK"].removeprefix(keys.EMAIL_SUPPRESSED_PREFIX))
+        return preferences, devices, frozenset(suppressed)
+
+    def suppress_email(self, user_id: str, address: str, reason: str, at: Any) -> None:
+        """Stop e-mailing this address for this user (SES: a permanent bounce or a complaint)."""
+        self.client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    "PK": keys.user_pk(user_id),
+                    "SK": keys.email_suppressed_sk(address),
+                    "type": "EMAIL_SUPPRESSED",
+                    "user_id": user_id,
+                    "address": address,
+                    "reason": reason[:500],
+                    "at": format_ts(at),
+                }
+            ),
+        )
 
     def put_preferences(self, preferences: Preferences) -> None:
         self.client.put_item(

@@ -10,7 +10,7 @@ fails the record, which the batch processor reports as a batch item failure.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,13 +59,24 @@ def plan_deliveries(
     devices: list[Device],
     message: Message,
     fallback_email: Callable[[], str | None],
+    suppressed_emails: Collection[str] = (),
 ) -> list[Delivery]:
     """Which channels and addresses a message goes to.
 
     Without preferences: push to every enabled device, or else e-mail to the verified address we
     know. With preferences: exactly the chosen channels (an empty list opts out); a channel whose
-    address is missing is skipped.
+    address is missing is skipped, and so is an address SES reported as bouncing or complaining.
     """
+    plan = _plan(preferences, devices, message, fallback_email)
+    return [d for d in plan if not (d.channel is Channel.EMAIL and d.to.strip().lower() in suppressed_emails)]
+
+
+def _plan(
+    preferences: Preferences | None,
+    devices: list[Device],
+    message: Message,
+    fallback_email: Callable[[], str | None],
+) -> list[Delivery]:
     live = [d for d in devices if d.enabled]
     push = [
         Delivery(channel=Channel.PUSH, to=d.endpoint_arn, ref=d.device_id, device_id=d.device_id, message=message)
@@ -112,13 +123,13 @@ def _notify_user(change: Change, ports: Ports, outcome: Outcome) -> list[str]:
     if not user_id:
         logger.warning("change without a user: no notification", extra={"event": change.event})
         return []
-    preferences, devices = ports.users.contact(user_id)
+    preferences, devices, suppressed = ports.users.contact_details(user_id)
     locale = templates.normalize_locale(preferences.locale if preferences else None)
     values = templates.context(change.new, None if change.kind == "order" else order, locale)
     message = templates.render(change.event, locale, values)
     directory = ports.directory
     deliveries = plan_deliveries(
-        preferences, devices, message, lambda: directory.verified_email(user_id) if directory else None
+        preferences, devices, message, lambda: directory.verified_email(user_id) if directory else None, suppressed
     )
     if not deliveries:
         logger.info("user has no reachable channel", extra={"user_id": user_id, "event": change.event})
@@ -159,7 +170,7 @@ def _deliver(
     try:
         if notifier is None:
             raise PermanentDeliveryError("ChannelNotConfigured", f"no {delivery.channel.value} sender configured")
-        message_id = notifier.send(delivery.to, delivery.message)
+        message_id = notifier.send(delivery.to, delivery.message, user_id=user_id)
     except PermanentDeliveryError as exc:
         ports.outbox.mark_failed(claim, utcnow(), str(exc))
         outcome.failed.append(f"{delivery.channel.value}:{exc.code}")
@@ -243,7 +254,7 @@ def default_ports() -> Ports:
         Channel.SMS: SnsSmsNotifier(sns_client()),
     }
     if config.sender_email:
-        notifiers[Channel.EMAIL] = SesEmailNotifier(config.sender_email, ses_client())
+        notifiers[Channel.EMAIL] = SesEmailNotifier(config.sender_email, ses_client(), config.ses_configuration_set)
     if not config.event_bus_name:
         raise RuntimeError("EVENT_BUS_NAME is not set in this function's environment")
     return Ports(

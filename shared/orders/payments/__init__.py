@@ -1,10 +1,13 @@
 """Payment-provider adapters: one webhook interface (verify + parse), one API port (pay, refund).
 
-Adapters are made once per execution environment from the configuration (``get_config()``),
-and import their provider SDK only when first used, so a cold start pays for one provider.
+Adapters are made from the configuration (``get_config()``) and the provider's secrets
+(``orders.secrets``, cached there with a max age, so a rotated or newly set secret is picked up
+without a cold start), and import their provider SDK only when first used.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from orders.cache import per_environment
 from orders.config import get_config
@@ -42,23 +45,27 @@ def acknowledge(event: PaymentEvent) -> None:
 
 def payment_provider() -> PaymentProvider:
     """The provider API the server calls itself (Stripe); Apple and Google are paid in the stores."""
-    return _stripe_payments()
+    from orders import secrets
+
+    api_key = secrets.require(secrets.SecretName.STRIPE_API_KEY)  # unset: 503 PROVIDER_NOT_CONFIGURED
+    return _stripe_payments(api_key, get_config().stripe_api_base)
 
 
-@per_environment
 def _stripe_webhooks() -> WebhookAdapter:
+    from orders import secrets
     from orders.payments.stripe_adapter import StripeWebhooks
 
-    config = get_config()
-    return StripeWebhooks(config.stripe_webhook_secrets, config.stripe_webhook_tolerance_seconds)
+    # Unset: no secrets, and the adapter answers a signed delivery with 503 WEBHOOK_NOT_CONFIGURED.
+    raw = secrets.value(secrets.SecretName.STRIPE_WEBHOOK_SECRET) or ""
+    signing_secrets = tuple(part.strip() for part in raw.split(",") if part.strip())
+    return StripeWebhooks(signing_secrets, get_config().stripe_webhook_tolerance_seconds)
 
 
-@per_environment
-def _stripe_payments() -> PaymentProvider:
+@lru_cache(maxsize=4)
+def _stripe_payments(api_key: str, api_base: str | None) -> PaymentProvider:
     from orders.payments.stripe_adapter import StripePayments
 
-    config = get_config()
-    return StripePayments(config.stripe_api_key, config.stripe_api_base)
+    return StripePayments(api_key, api_base)
 
 
 @per_environment
