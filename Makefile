@@ -38,11 +38,13 @@ $(TOOLS_VENV)/.installed: requirements/tools.lock | $(VENV)/.installed
 	$(UV) pip sync --quiet --python $(TOOLS_VENV)/bin/python requirements/tools.lock
 	touch $@
 
-lock: ## Recompile requirements/*.lock from the direct pins in requirements/*.txt and shared/requirements.txt
+lock: ## Recompile requirements/*.lock and shared/requirements.lock (the layer: python3.13 / arm64) from the direct pins
 	for name in dev sam tools; do \
 		$(UV) pip compile --quiet --python-version 3.11 --no-header --annotation-style line \
 			requirements/$$name.txt -o requirements/$$name.lock; \
 	done
+	$(UV) pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux_2_28 --generate-hashes \
+		--no-header --annotation-style line shared/requirements.txt -o shared/requirements.lock
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS_VENV)/.installed ## Create the virtualenvs (project, SAM CLI, security tools)
 
@@ -110,8 +112,12 @@ events: $(VENV)/.installed ## Regenerate events/*.json from the template's route
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers
 	$(PY) tools/openapi.py > docs/openapi.json
 
-build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH)
-	$(SAM) build
+# python3.13 (the functions' runtime) for sam build and the layer's bytecode: on PATH, else pyenv's newest 3.13.
+PYTHON313 ?= $(or $(shell python3.13 -c "import sys; print(sys.executable)" 2>/dev/null),$(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13)))
+
+build: $(SAM_VENV)/.installed ## sam build: the layer from shared/requirements.lock with .pyc (shared/Makefile); needs python3.13
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found (PATH or pyenv): sam build needs the runtime's Python" >&2; exit 2; }
+	PATH="$(dir $(PYTHON313)):$$PATH" UV="$(abspath $(UV))" LAYER_PYTHON="$(PYTHON313)" $(SAM) build
 
 deploy: build ## sam deploy to ENV=dev|prod (samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)

@@ -10,7 +10,16 @@ in Lambda), next to its own floor (boto3 + client + one GetItem against the same
 ``--breakdown``: where a handler's import time goes beyond the floor (``python -X importtime``,
 self time summed per package).
 
+``--lambda``: cold start from the layer as Lambda loads it (python3.13, not the development virtualenv): the
+functions' code from .aws-sam/build, the layer built twice from shared/requirements.lock for this machine's
+architecture (x86_64 wheels; the arm64 layer's native libraries cannot load here), both read-only:
+"before" as the python3.13 BuildMethod built it (every package, boto3/botocore and pyOpenSSL on /opt/python,
+no .pyc) and "after" as shared/Makefile builds it (runtime-provided packages left out, pyOpenSSL in
+apple-deps, unchecked-hash .pyc). The floor is the runtime's own boto3: the lock's boto3 set installed
+apart and precompiled, last on the path, as /var/lang/lib/python3.13/site-packages is on Lambda.
+
 Usage: python -m bench.cold_start [--runs 15] [--no-first-request] [--breakdown] [--json PATH]
+       python -m bench.cold_start --lambda [--runs 3] [--json PATH]
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -255,6 +265,194 @@ def run(
     return out
 
 
+# --- as Lambda loads it ------------------------------------------------------------------------------------
+LAMBDA_DIR = ROOT / "build" / "bench" / "lambda"
+LOCK = ROOT / "shared" / "requirements.lock"
+# What the python3.13 runtime ships in /var/lang/lib/python3.13/site-packages (boto3 and its dependencies).
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
+PLATFORM = "x86_64-manylinux_2_28"
+UV = ROOT / ".venv" / "bin" / "uv"
+
+
+def python313() -> str:
+    """The python3.13 to run: LAMBDA_PYTHON, python3.13 on PATH if it runs, else pyenv's newest 3.13."""
+    candidates = [os.environ.get("LAMBDA_PYTHON", ""), "python3.13"]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += [str(p) for p in sorted(pyenv_root.glob("versions/3.13*/bin/python3.13"), reverse=True)]
+    for candidate in filter(None, candidates):
+        found = subprocess.run(  # noqa: S603
+            [candidate, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True, check=False
+        )
+        if found.returncode == 0:
+            return found.stdout.strip()
+    raise LookupError("python3.13 not found (LAMBDA_PYTHON, PATH or pyenv)")
+
+
+def lock_entries(names: tuple[str, ...]) -> str:
+    """The lock's entries (pin and hashes) of these packages, as a requirements file."""
+    keep, out = False, []
+    for line in LOCK.read_text().splitlines():
+        if line and not line[0].isspace():
+            keep = line.split("==")[0] in names
+        if keep:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _install(target: Path, requirements: Path, python: str) -> None:
+    subprocess.run(  # noqa: S603
+        [
+            *(str(UV), "pip", "install", "--quiet", "--python", python, "--python-version", "3.13"),
+            *("--python-platform", PLATFORM, "--only-binary", ":all:", "--no-deps", "--require-hashes"),
+            *("--target", str(target), "-r", str(requirements)),
+        ],
+        check=True,
+    )
+
+
+def _writable(folder: Path, writable: bool) -> None:
+    """chmod -R u+w / a-w."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        path.chmod(mode | 0o200 if writable else mode & ~0o222)
+
+
+def prepare_lambda(folder: Path = LAMBDA_DIR) -> dict[str, Path]:
+    """runtime/, layer-before/, layer-after/ and functions/<LogicalId>/, read-only; returns their paths."""
+    python = python313()
+    if folder.exists():
+        _writable(folder, True)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    runtime, before, after = folder / "runtime", folder / "layer-before", folder / "layer-after"
+    # The runtime's boto3: precompiled, as in the runtime's image.
+    (folder / "runtime.txt").write_text(lock_entries(RUNTIME_PACKAGES))
+    _install(runtime, folder / "runtime.txt", python)
+    subprocess.run([python, "-m", "compileall", "-q", "-j", "0", str(runtime)], check=True)  # noqa: S603
+    # Before: every locked package on /opt/python, the orders package beside them, no bytecode.
+    _install(before / "python", LOCK, python)
+    shutil.copytree(ROOT / "shared" / "orders", before / "python" / "orders")
+    # After: exactly what `sam build` runs for the layer, for this architecture.
+    subprocess.run(  # noqa: S603
+        [
+            *("make", "-s", "-C", str(ROOT / "shared"), "build-SharedLayer", f"ARTIFACTS_DIR={after}"),
+            *(f"UV={UV}", f"LAYER_PYTHON={python}", f"LAYER_PLATFORM={PLATFORM}"),
+        ],
+        check=True,
+    )
+    built = ROOT / ".aws-sam" / "build"
+    for spec in function_specs(load_template()).values():
+        source = built / spec.logical_id if (built / spec.logical_id).is_dir() else ROOT / spec.code_uri
+        shutil.copytree(source, folder / "functions" / spec.logical_id)
+    for path in folder.rglob("__pycache__"):
+        if before in path.parents or (folder / "functions") in path.parents:
+            shutil.rmtree(path)  # as shipped: no bytecode beside the sources
+    _writable(folder, False)
+    return {"python": Path(python), "runtime": runtime, "before": before, "after": after, "root": folder}
+
+
+def _lambda_env(paths: dict[str, Path], function: str | None, layer: str | None) -> dict[str, str]:
+    code = paths["root"] / "functions" / function if function else paths["root"]
+    env = environment(code, function or "Floor")
+    # Lambda's search path: the function's code, the layer (/opt/python), then the runtime's site-packages.
+    entries = [str(code)] if function else []
+    entries += [str(paths[layer] / "python")] if layer else []
+    env["PYTHONPATH"] = os.pathsep.join([*entries, str(paths["runtime"])])
+    # Nothing may write bytecode beside the sources (Lambda's /var/task and /opt are read-only; as root here
+    # chmod does not stop writes, so writing is switched off: what is compiled is compiled in every process).
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _time_python(python: Path, code: str, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(  # noqa: S603
+        [str(python), "-s", "-c", code], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return (time.perf_counter() - start) * 1000
+
+
+def pyopenssl_import(paths: dict[str, Path], layer: str, function: str, module: str) -> dict[str, Any]:
+    """Does the handler's import + first client load OpenSSL? ``python -X importtime``: the cumulative time of
+    ``urllib3.contrib.pyopenssl`` (botocore.httpsession's optional import), and whether OpenSSL ended up loaded
+    (importtime also lists a failed attempt, so sys.modules says whether it succeeded)."""
+    code = HANDLER.format(module=module) + "; import sys; print('OpenSSL' in sys.modules)"
+    done = subprocess.run(  # noqa: S603
+        [str(paths["python"]), "-s", "-X", "importtime", "-c", code],
+        env=_lambda_env(paths, function, layer),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    cumulative = [
+        int(line.split("|")[1]) for line in done.stderr.splitlines() if line.endswith("| urllib3.contrib.pyopenssl")
+    ]
+    return {
+        "openssl_loaded": done.stdout.strip() == "True",
+        "urllib3_contrib_pyopenssl_cumulative_us": cumulative[0] if cumulative else None,
+    }
+
+
+def run_lambda(runs: int = 3, only: list[str] | None = None) -> dict[str, Any]:
+    specs = {k: v for k, v in function_specs(load_template()).items() if not only or k in only}
+    paths = prepare_lambda()
+    cases: dict[str, tuple[str, dict[str, str]]] = {FLOOR_NAME: (FLOOR, _lambda_env(paths, None, None))}
+    for layer in ("before", "after"):
+        cases[f"{FRAMEWORK_NAME} [{layer}]"] = (FRAMEWORK, _lambda_env(paths, None, layer))
+    for spec in specs.values():
+        module = spec.handler.rpartition(".")[0]
+        for layer in ("before", "after"):
+            env = _lambda_env(paths, spec.logical_id, layer)
+            cases[f"{spec.logical_id} [{layer}]"] = (HANDLER.format(module=module), env)
+    for code, env in cases.values():  # warm the OS file cache once
+        _time_python(paths["python"], code, env)
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    load: list[float] = []
+    for _ in range(runs):
+        load.append(os.getloadavg()[0])
+        for name, (code, env) in cases.items():
+            samples[name].append(_time_python(paths["python"], code, env))
+    floor = statistics.median(samples[FLOOR_NAME])
+    results = {
+        name: {
+            "median_ms": round(statistics.median(v), 1),
+            "ratio_to_floor": round(statistics.median(v) / floor, 3),
+            "min_ms": round(min(v), 1),
+            "max_ms": round(max(v), 1),
+        }
+        for name, v in samples.items()
+    }
+    first = next(iter(specs.values()))
+    module = first.handler.rpartition(".")[0]
+    layer_files = {
+        layer: {
+            "py": sum(1 for _ in (paths[layer] / "python").rglob("*.py")),
+            "pyc": sum(1 for _ in (paths[layer] / "python").rglob("*.pyc")),
+            "boto3_in_layer": (paths[layer] / "python" / "boto3").exists(),
+            first.logical_id: pyopenssl_import(paths, layer, first.logical_id, module),
+        }
+        for layer in ("before", "after")
+    }
+    written = list((paths["before"] / "python").rglob("__pycache__"))
+    return {
+        "runs": runs,
+        "python": subprocess.run(  # noqa: S603
+            [str(paths["python"]), "-c", "import sys; print(sys.version.split()[0])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip(),
+        "platform": PLATFORM,
+        "load_average_during": [round(min(load), 2), round(max(load), 2)],
+        "target_ratio": 1.25,
+        "layers": layer_files,
+        "bytecode_written_into_before_layer": len(written),
+        "results": results,
+    }
+
+
 @contextmanager
 def _maybe_moto(enabled: bool) -> Iterator[tuple[str, dict[str, str]] | None]:
     if not enabled:
@@ -271,7 +469,21 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--only", nargs="+", help="only these functions (logical ids); the floors always run")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--lambda", dest="as_lambda", action="store_true", help="python3.13, built layer, read-only")
     args = parser.parse_args()
+    if args.as_lambda:
+        out = run_lambda(args.runs, only=args.only)
+        print(
+            f"cold start as Lambda loads it, median of {args.runs} (Python {out['python']}, load "
+            f"{out['load_average_during']}); layers: {out['layers']}"
+        )
+        print(f"{'case':<44}{'median ms':>10}{'min':>8}{'max':>8}{'x floor':>9}")
+        for name, r in out["results"].items():
+            print(f"{name[:43]:<44}{r['median_ms']:>10}{r['min_ms']:>8}{r['max_ms']:>8}{r['ratio_to_floor']:>9}")
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(out, indent=2))
+        return
     out = run(args.runs, first_request=not args.no_first_request, with_breakdown=args.breakdown, only=args.only)
     print(
         f"cold start, median of {args.runs} fresh processes (Python {out['python']}, load {out['load_average_during']})"

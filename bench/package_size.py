@@ -48,6 +48,8 @@ def build(workdir: Path) -> Path:
         tar.extractall(workdir, filter="data")
     # sam build needs the runtime's python3.13 on PATH (here under pyenv; elsewhere already on PATH).
     env = {**os.environ, "PATH": f"{PYTHON313}{os.pathsep}{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
+    # The layer's Makefile (shared/Makefile) installs with uv and compiles with python3.13.
+    env.update({"UV": str(ROOT / ".venv" / "bin" / "uv"), "LAYER_PYTHON": str(PYTHON313 / "python3.13")})
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     subprocess.run([str(SAM), "build"], cwd=workdir, env=env, check=True, capture_output=True)  # noqa: S603
     return workdir / ".aws-sam" / "build"

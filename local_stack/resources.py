@@ -59,6 +59,8 @@ def base_refs(template: Mapping[str, Any]) -> dict[str, str]:
     """
     refs: dict[str, str] = {name: name for name in template.get("Resources", {})}
     refs |= {f"{name}.Arn": arn("local", name) for name in template.get("Resources", {})}
+    # AutoPublishAlias: `!Ref Fn.Alias` is the function's published alias; locally, the function itself.
+    refs |= {f"{name}.Alias": arn("local", name) for name in template.get("Resources", {})}
     refs |= {name: str(param.get("Default", "")) for name, param in template.get("Parameters", {}).items()}
     refs |= {
         "AWS::StackName": STACK_NAME,
@@ -217,7 +219,7 @@ def _create_functions(iam: Any, lam: Any, template: Mapping[str, Any], created: 
             Handler=props.get("Handler", "app.lambda_handler"),
             Code={"ZipFile": code},
         )
-        created.refs[f"{logical_id}.Arn"] = response["FunctionArn"]
+        created.refs[f"{logical_id}.Arn"] = created.refs[f"{logical_id}.Alias"] = response["FunctionArn"]
         created.functions[logical_id] = logical_id
 
 

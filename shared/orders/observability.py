@@ -16,3 +16,6 @@ TRACED_MODULES = ("botocore", "httplib")
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer(patch_modules=TRACED_MODULES)
+
+# Every function imports this module: the SnapStart before-snapshot hook is registered once, here.
+import orders.snapstart  # noqa: E402, F401

@@ -48,6 +48,7 @@ def workflow_refs(template: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Local values of the functions' and state machines' ARNs (!GetAtt X.Arn, !Ref StateMachine)."""
     template = template or load_template()
     refs = {f"{name}.Arn": function_arn(name) for name in resources(template, "AWS::Serverless::Function")}
+    refs |= {f"{name}.Alias": function_arn(name) for name in resources(template, "AWS::Serverless::Function")}
     refs |= {name: state_machine_arn(name) for name in resources(template, "AWS::Serverless::StateMachine")}
     return refs
 

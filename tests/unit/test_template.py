@@ -91,9 +91,10 @@ def test_api_uses_cognito_and_defines_every_role_group() -> None:
 def test_layer_is_built_for_the_runtime_of_the_functions() -> None:
     layer = next(iter(resources(TEMPLATE, "AWS::Serverless::LayerVersion").values()))
     runtime = TEMPLATE["Globals"]["Function"]["Runtime"]
-    assert layer["Metadata"]["BuildMethod"] == runtime
-    assert runtime in layer["Properties"]["CompatibleRuntimes"]
-    assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
+    # Built by shared/Makefile from the lock, for the functions' runtime (tests/unit/test_layer.py).
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert runtime in layer["Properties"]["CompatibleRuntimes"] == [runtime]
+    assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.lock").is_file()
 
 
 def test_every_route_has_a_sample_event_for_its_function() -> None:

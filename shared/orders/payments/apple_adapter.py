@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orders import errors
+from orders.layer_paths import use_apple_deps
 from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund
 from orders.payments.money import from_milliunits
 from orders.payments.tokens import order_id_from_token
@@ -59,6 +60,7 @@ class AppleWebhooks:
 
     @classmethod
     def from_config(cls, config: Config) -> AppleWebhooks:
+        use_apple_deps()
         from appstoreserverlibrary.models.Environment import Environment
         from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier
 
@@ -75,6 +77,7 @@ class AppleWebhooks:
         return cls(verifier)
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> PaymentEvent:
+        use_apple_deps()
         from appstoreserverlibrary.signed_data_verifier import VerificationException, VerificationStatus
 
         try:
