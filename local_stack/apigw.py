@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -39,6 +40,41 @@ _TEXT_TYPES = re.compile(
 
 LocalRoute = Callable[[Mapping[str, list[str]]], tuple[int, Any]]
 """A local-only route: query parameters in, (status, JSON body) out."""
+
+# The staff console's static files (console/), served as CloudFront serves them once deployed: the same
+# security headers (template.yaml, ConsoleSecurityHeaders), so the local console runs under the same CSP.
+CONSOLE_PREFIX = "/console"
+CONSOLE_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+}
+CONSOLE_HEADERS = [
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+]
+
+
+def serve_static(root: Path, method: str, path: str) -> HttpResponse:
+    """GET a file under ``root`` for ``/console/<file>`` (``/console/`` is index.html); nothing outside it."""
+    if method not in ("GET", "HEAD"):
+        return error(HTTPStatus.METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {path}.")
+    if path == CONSOLE_PREFIX:
+        return HttpResponse(HTTPStatus.MOVED_PERMANENTLY.value, [("Location", CONSOLE_PREFIX + "/")], b"")
+    relative = path[len(CONSOLE_PREFIX) :].lstrip("/") or "index.html"
+    file = (root / relative).resolve()
+    if not file.is_relative_to(root.resolve()) or not file.is_file() or file.suffix not in CONSOLE_TYPES:
+        return error(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"No file {path}.")
+    return HttpResponse(200, [("Content-Type", CONSOLE_TYPES[file.suffix]), *CONSOLE_HEADERS], file.read_bytes())
 
 
 class Invoker(Protocol):
@@ -255,9 +291,11 @@ class ApiGateway:
         port: int = 3000,
         local_routes: Mapping[str, LocalRoute] | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        console_root: Path | None = None,
     ) -> None:
         self.invoker = invoker
         self.host = host
+        self.console_root = console_root
         self.configure(specs, local_routes)
         self.max_body_bytes = max_body_bytes
         gateway = self
@@ -311,6 +349,8 @@ class ApiGateway:
             ), "-"
         if path in self.local_routes:
             return self._local(method, raw_path, path), "local"
+        if self.console_root and (path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")):
+            return serve_static(self.console_root, method, unquote(urlsplit(raw_path).path)), "console"
         found = self.router.match(method, path)
         if found is HTTPStatus.NOT_FOUND:
             return error(HTTPStatus.NOT_FOUND, "ROUTE_NOT_FOUND", f"No route for {method} {path}."), "-"

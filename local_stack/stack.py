@@ -11,6 +11,7 @@ import copy
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ import boto3
 import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
+from local_stack.auth import issue_token
 from local_stack.fake_stripe import LOCAL_API_KEY, FakeStripe, FakeStripeServer
 from local_stack.moto_patches import (
     atomic_dynamodb_writes,
@@ -39,7 +41,7 @@ from local_stack.resources import (
 )
 from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller
-from local_stack.template import TEMPLATE, load_template, resolve
+from local_stack.template import ROOT, TEMPLATE, load_template, resolve
 
 log = logging.getLogger("local_stack")
 
@@ -47,6 +49,7 @@ log = logging.getLogger("local_stack")
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # A poller is woken by every stream write; without one it still looks this often.
 STREAM_IDLE_POLL_SECONDS = 0.5
+STAFF_GROUPS = frozenset({"reviewer", "support", "ops", "analyst"})
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -146,7 +149,7 @@ class LocalStack:
     def _start(self) -> None:
         # Claim the public ports first, so that a port in use fails fast with a clear message.
         if self._serve_api:
-            self.api = ApiGateway(self, [], host=self.host, port=self._port)
+            self.api = ApiGateway(self, [], host=self.host, port=self._port, console_root=ROOT / "console")
         self.stripe_server = FakeStripeServer(self.stripe, self.host, self._stripe_port)
         self._start_moto()
         self.created = create_resources(_session(), self.moto_endpoint, self.template)
@@ -167,6 +170,9 @@ class LocalStack:
                     "/_local/notifications": self._notifications,
                     "/_local/events": self._events,
                     "/_local/providers": self._providers,
+                    # LOCAL ONLY (never in template.yaml): the console's dev sign-in and its settings.
+                    "/_local/token": self._dev_token,
+                    "/console/config.json": self._console_config,
                 },
             )
             self.stripe.webhook_url = f"{self.api.url}/webhooks/stripe"
@@ -296,6 +302,26 @@ class LocalStack:
         """Where the fake payment providers listen, for clients playing the app's payment SDK."""
         assert self.stripe_server is not None
         return 200, {"stripe": {"api_base": self.stripe_server.url, "api_key": LOCAL_API_KEY, "local_only": True}}
+
+    def _dev_token(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
+        """LOCAL ONLY: a dev token for any user and staff groups (as `make token`), for the console's dev sign-in."""
+        user = (query.get("user") or [""])[-1].strip()
+        groups = [g for g in (query.get("groups") or [""])[-1].split(",") if g]
+        if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", user) or not set(groups) <= STAFF_GROUPS:
+            return 400, {
+                "code": "VALIDATION_ERROR",
+                "message": f"user: 1-64 of [A-Za-z0-9._@-]; groups: {sorted(STAFF_GROUPS)}",
+            }
+        return 200, {"id_token": issue_token(user, groups), "expires_in": 3600, "local_only": True}
+
+    def _console_config(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
+        """What `make console-deploy` writes as config.json on AWS; locally: dev sign-in, same-origin API."""
+        defaults = self.template.get("Parameters", {})
+        return 200, {
+            "auth": "local",
+            "apiBase": "",
+            "reviewTimeoutAction": defaults.get("RefundReviewTimeoutAction", {}).get("Default", "approve"),
+        }
 
     def _notifications(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
         assert self.created is not None

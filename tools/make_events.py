@@ -111,6 +111,7 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "body": {"carrier": "DHL", "tracking_number": "JD014600006281230704"},
     },
     ("POST", "/orders/{order_id}/delivery"): {"name": "shipping_deliver", "path_params": {"order_id": ORDER}},
+    ("GET", "/shipments"): {"name": "shipping_queue", "query": {"status": "PENDING_SHIPMENT", "limit": "20"}},
     ("POST", "/orders/{order_id}/confirm-receipt"): {
         "name": "shipping_confirm_receipt",
         "path_params": {"order_id": ORDER},
@@ -162,6 +163,7 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("GET", "/refunds/{refund_id}"): {"name": "refund_request_get", "path_params": {"refund_id": REFUND}},
     ("GET", "/refunds"): {"name": "refund_review_queue", "query": {"status": "PENDING_REVIEW", "limit": "20"}},
+    ("GET", "/users/{user_id}/refunds"): {"name": "refund_review_user_refunds", "path_params": {"user_id": USER}},
     ("POST", "/refunds/{refund_id}/decision"): {
         "name": "refund_review_decide",
         "path_params": {"refund_id": REFUND},

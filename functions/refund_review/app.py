@@ -1,4 +1,4 @@
-"""refund-review: the reviewer queue and decisions (which resume the refund workflow)."""
+"""refund-review: the reviewer queue, a user's refund history, and decisions (which resume the workflow)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from orders.models.api import DecisionRequest, RefundList, RefundOut
 router = Router()
 
 RefundId = Annotated[str, Path(min_length=1, max_length=80)]
+UserId = Annotated[str, Path(min_length=1, max_length=128)]
 REVIEWER = "reviewer"
 
 
@@ -27,6 +28,14 @@ def review_queue(
 ) -> RefundList:
     page = refunds.review_queue(limit=limit, cursor=cursor)
     return RefundList(items=[RefundOut.of(refund) for refund in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/users/<user_id>/refunds", summary="A user's refunds, newest first (reviewers)", tags=["refunds"])
+def refunds_of_user(
+    user_id: UserId, caller: CurrentCaller, limit: Annotated[int | None, Query(ge=1, le=100)] = None
+) -> RefundList:
+    caller.require_role(REVIEWER)
+    return RefundList(items=[RefundOut.of(refund) for refund in refunds.refunds_of_user(user_id, limit=limit)])
 
 
 @router.post(

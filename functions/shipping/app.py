@@ -1,19 +1,32 @@
-"""shipping: ops ship and deliver physical orders; the owner confirms receipt."""
+"""shipping: ops see what waits, ship and deliver physical orders; the owner confirms receipt."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import shipping
-from orders.models.api import OrderOut, ShipmentRequest
+from orders.models.api import OrderList, OrderOut, ShipmentRequest
+from orders.models.order import OrderStatus
 
 router = Router()
 
 OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/shipments", summary="Orders waiting to be shipped or delivered, oldest first (ops)", tags=["fulfilment"])
+def shipping_queue(
+    caller: CurrentCaller,
+    status: Annotated[Literal["PENDING_SHIPMENT", "SHIPPED"], Query()] = "PENDING_SHIPMENT",
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> OrderList:
+    caller.require_role("ops")
+    page = shipping.shipping_queue(OrderStatus(status), limit=limit, cursor=cursor)
+    return OrderList(items=[OrderOut.of(order) for order in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/orders/<order_id>/shipments", summary="Ship a physical order (ops)", tags=["fulfilment"])

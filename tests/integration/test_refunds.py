@@ -481,3 +481,36 @@ def test_a_user_past_the_rolling_auto_approve_limit_is_reviewed(
     # And another user is not affected
     other = paid_order(api, runtime, COINS, user="user-0002")
     assert request(api, other["order_id"], user="user-0002").body["decided_by"] == "system:auto"
+
+
+# --- a user's refund history (reviewers) --------------------------------------------------------
+def user_refunds(api: Api, user_id: str, groups: tuple[str, ...] = ("reviewer",)) -> Any:
+    return api(api_event("refund_review_user_refunds", user=REVIEWER, groups=groups, path_params={"user_id": user_id}))
+
+
+def test_a_reviewer_sees_every_refund_of_the_user_newest_first(
+    api: Api, runtime: LambdaRuntime, flows: Workflows
+) -> None:
+    # Given a user with a small refund (auto-approved) then a larger one awaiting review, and another user's refund
+    small = request(api, paid_order(api, runtime, COINS)["order_id"]).body
+    finished(flows, small["refund_id"])
+    large = request(api, paid_order(api, runtime)["order_id"], amount=1500).body
+    awaiting_review(api, large["refund_id"])
+    other = request(api, paid_order(api, runtime, COINS, user="user-0002")["order_id"], user="user-0002").body
+    finished(flows, other["refund_id"])
+    # When a reviewer reads the user's refunds
+    response = user_refunds(api, OWNER)
+    # Then both of theirs, newest first, with their current status, and none of the other user's
+    assert response.status == 200, response.body
+    assert [(r["refund_id"], r["status"]) for r in response.body["items"]] == [
+        (large["refund_id"], "PENDING_REVIEW"),
+        (small["refund_id"], "SUCCEEDED"),
+    ]
+    assert "task_token" not in response.body["items"][0]
+
+
+@pytest.mark.parametrize("groups", [(), ("support",), ("ops",)])
+def test_only_reviewers_read_a_users_refunds(api: Api, groups: tuple[str, ...]) -> None:
+    # When someone who is not a reviewer asks / Then 403
+    response = user_refunds(api, OWNER, groups)
+    assert (response.status, response.body["code"]) == (403, "FORBIDDEN")

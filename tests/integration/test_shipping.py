@@ -123,3 +123,52 @@ def test_a_shipment_needs_a_carrier_and_a_tracking_number(api: Api, runtime: Any
     oid = order_in(api, runtime, "PENDING_SHIPMENT")
     response = api(api_event("shipping_ship", path_params={"order_id": oid}, body=body, **OPS))
     assert (response.status, response.body["code"]) == (422, "VALIDATION_ERROR")
+
+
+def shipping_queue(api: Api, status: str = "PENDING_SHIPMENT", **who: Any) -> Any:
+    return api(api_event("shipping_queue", query={"status": status}, **(who or OPS)))
+
+
+def test_ops_see_orders_to_ship_then_to_deliver_oldest_first(api: Api, runtime: Any) -> None:
+    # Given two orders waiting for shipment and one still unpaid
+    first = order_in(api, runtime, "PENDING_SHIPMENT")
+    second = order_in(api, runtime, "PENDING_SHIPMENT")
+    order_in(api, runtime, "PENDING_PAYMENT")
+    # When ops read the shipping queue / Then both wait, the oldest first, and nothing else
+    waiting = shipping_queue(api)
+    assert waiting.status == 200, waiting.body
+    assert [o["order_id"] for o in waiting.body["items"]] == [first, second]
+    # When the first is shipped / Then it moves to the delivery queue
+    assert ship(api, first).status == 200
+    assert [o["order_id"] for o in shipping_queue(api).body["items"]] == [second]
+    shipped = shipping_queue(api, "SHIPPED").body["items"]
+    assert [(o["order_id"], o["shipment"]["carrier"]) for o in shipped] == [(first, "UPS")]
+    # When it is delivered / Then no queue holds it
+    assert deliver(api, first).status == 200
+    assert shipping_queue(api, "SHIPPED").body["items"] == []
+
+
+def test_the_shipping_queue_pages_with_a_cursor(api: Api, runtime: Any) -> None:
+    # Given three orders waiting for shipment
+    ids = [order_in(api, runtime, "PENDING_SHIPMENT") for _ in range(3)]
+    # When ops read it two at a time / Then the pages hold every order once, in order
+    page = api(api_event("shipping_queue", query={"status": "PENDING_SHIPMENT", "limit": "2"}, **OPS)).body
+    assert page["next_cursor"]
+    rest = api(
+        api_event("shipping_queue", query={"status": "PENDING_SHIPMENT", "cursor": page["next_cursor"]}, **OPS)
+    ).body
+    assert [o["order_id"] for o in page["items"] + rest["items"]] == ids
+    assert rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize("groups", [(), ("support",), ("reviewer",)])
+def test_only_ops_read_the_shipping_queue(api: Api, groups: tuple[str, ...]) -> None:
+    # When someone without the ops role asks / Then 403
+    response = shipping_queue(api, user="someone", groups=groups)
+    assert (response.status, response.body["code"]) == (403, "FORBIDDEN")
+
+
+def test_a_queue_that_is_not_a_shipping_queue_is_422(api: Api) -> None:
+    # When ops ask for another status / Then 422 with the field named
+    response = shipping_queue(api, "DELIVERED")
+    assert (response.status, response.body["code"]) == (422, "VALIDATION_ERROR")

@@ -5,7 +5,7 @@
     timeline event     ORDER#<id>                     #TL#<version:010d>                    one per change
     payment ledger     ORDER#<id>                     PAYMENT#<provider>#<event id>         webhook dedupe record
     provider refund    ORDER#<id>                     PREFUND#<provider>#<refund id>        counted once
-    refund             ORDER#<id>                     REFUND#<refund id>                    GSI3 PENDING_REVIEW
+    refund             ORDER#<id>                     REFUND#<refund id>                    GSI2 user; GSI3 review
     feedback           ORDER#<id>                     FEEDBACK                              one per order
     ticket             ORDER#<id>                     TICKET#<ticket id>                    GSI3 OPEN / ANSWERED
     notification       ORDER#<id>                     NOTIFY#<change>#<channel>[#<device>]  dedupe + what was sent
@@ -19,8 +19,10 @@
     index  partition (PK)                      sort (SK)                  holds
     GSI1   USER#<uid>                          <created_at>#<order id>    every order of a user
     GSI2   USER#<uid>#<status>                 <created_at>#<order id>    a user's orders in one status
+           REFUNDS#USER#<uid>                  <requested_at>#<refund id> every refund of a user (reviewers)
     GSI3   QUEUE#ORDER#PENDING_PAYMENT         <expires_at>#<order id>    unpaid orders to expire (also PAYMENT_FAILED)
            QUEUE#ORDER#DELIVERED               <delivered_at>#<order id>  delivered orders to auto-complete
+           QUEUE#ORDER#PENDING_SHIPMENT        <created_at>#<order id>    ops: to ship (also SHIPPED: to deliver)
            QUEUE#REFUND#PENDING_REVIEW         <review_due_at>#<refund id> the reviewer queue
            QUEUE#TICKET#OPEN / #ANSWERED       <due_at>#<ticket id>       the support queue / waiting for the owner
            QUEUE#PAYMENT_RECON#OPEN            <received_at>#<event id>   provider events for unknown orders
@@ -158,3 +160,8 @@ REFUND_REVIEW_QUEUE = "QUEUE#REFUND#PENDING_REVIEW"  # == queue_pk("REFUND", "PE
 
 def refund_sk(refund_id: str) -> str:
     return f"{REFUND_PREFIX}{refund_id}"
+
+
+def user_refunds_pk(user_id: str) -> str:
+    """GSI2 partition of a user's refunds; never equal to an order's ``USER#<uid>#<status>``."""
+    return f"REFUNDS#USER#{user_id}"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from orders.dal import cursor, keys
+from orders.dal import cursor, keys, queues
 from orders.dal.dynamo import Repository, cancellation_codes, from_item, to_item
 from orders.dal.queues import query_queue
 from orders.errors import ConcurrentModification
@@ -34,6 +34,8 @@ class OrderPage:
 
 # Statuses in which an order waits for a scheduled job, and the time it waits for (see keys).
 UNPAID_QUEUES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED)
+# Statuses in which an order waits for ops (the console's shipping queues), oldest order first.
+SHIPPING_QUEUES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED)
 
 
 def _queue_keys(data: dict[str, Any], order: Order) -> dict[str, Any]:
@@ -42,6 +44,8 @@ def _queue_keys(data: dict[str, Any], order: Order) -> dict[str, Any]:
         due = data.get("expires_at")
     elif order.status is OrderStatus.DELIVERED:
         due = data.get("delivered_at")
+    elif order.status in SHIPPING_QUEUES:
+        due = data.get("created_at")
     if due is None:
         return {}
     return {
@@ -164,6 +168,17 @@ class OrdersRepository(Repository):
             str(item["order_id"]["S"])
             for item in query_queue(self.client, self._table, keys.queue_pk("ORDER", status.value), until, limit)
         ]
+
+    def shipping_queue(self, status: OrderStatus, *, limit: int, after: str | None) -> OrderPage:
+        """Orders waiting for ops in ``status`` (to ship, to deliver), oldest first: a Query on GSI3."""
+        if status not in SHIPPING_QUEUES:
+            raise ValueError(f"{status.value} is not a shipping queue")
+        partition = keys.queue_pk("ORDER", status.value)
+        start = queues.decode_cursor(after, partition) if after else None
+        raw, last = queues.query_queue_page(self.client, self._table, partition, None, limit, start)
+        orders = [Order.model_validate(from_item(item)) for item in raw]
+        next_cursor = queues.encode_cursor(raw[-1]) if last and raw else None
+        return OrderPage(items=orders, next_cursor=next_cursor, items_read=len(raw))
 
     def get(self, order_id: str) -> Order | None:
         response = self.client.get_item(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from orders.dal import cursor, keys
 from orders.dal.dynamo import Repository, from_item, to_item
+from orders.models.common import format_ts
 from orders.models.order import Order
 from orders.models.refund import AutoApprovals, Refund, RefundStatus, order_id_of
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 # Attributes of the item that are not fields of the model.
 _KEY_ATTRIBUTES = ("PK", "SK", "type")
 _QUEUE_ATTRIBUTES = (f"{keys.QUEUE_INDEX}PK", f"{keys.QUEUE_INDEX}SK")
+_USER_ATTRIBUTES = (f"{keys.USER_STATUS_INDEX}PK", f"{keys.USER_STATUS_INDEX}SK")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ def refund_record(refund: Refund) -> dict[str, Any]:
             "PK": keys.order_pk(refund.order_id),
             "SK": keys.refund_sk(refund.refund_id),
             "type": "REFUND",
+            # A user's refunds, newest first, for reviewers (GSI2; see keys).
+            _USER_ATTRIBUTES[0]: keys.user_refunds_pk(refund.user_id),
+            _USER_ATTRIBUTES[1]: keys.queue_sk(format_ts(refund.requested_at), refund.refund_id),
             **refund.model_dump(mode="json"),
         }
     )
@@ -166,6 +171,18 @@ class RefundsRepository(Repository):
             refunds += [_refund(item) for item in page.get("Items", [])]
         return sorted(refunds, key=lambda refund: refund.requested_at)
 
+    def list_for_user(self, user_id: str, *, limit: int) -> list[Refund]:
+        """The user's latest ``limit`` refunds, newest first: one key-condition Query on GSI2."""
+        response = self.client.query(
+            TableName=self._table,
+            IndexName=keys.USER_STATUS_INDEX,
+            KeyConditionExpression=f"{_USER_ATTRIBUTES[0]} = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.user_refunds_pk(user_id)}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_refund(item) for item in response.get("Items", [])]
+
     def review_queue(self, *, limit: int, after: str | None) -> RefundPage:
         """Refunds awaiting review, the one due first first: a key-condition Query on GSI3."""
         pk_attr, sk_attr = _QUEUE_ATTRIBUTES
@@ -193,6 +210,6 @@ class RefundsRepository(Repository):
 
 def _refund(item: Any) -> Refund:
     data = from_item(item)
-    for name in (*_KEY_ATTRIBUTES, *_QUEUE_ATTRIBUTES):
+    for name in (*_KEY_ATTRIBUTES, *_QUEUE_ATTRIBUTES, *_USER_ATTRIBUTES):
         data.pop(name, None)
     return Refund.model_validate(data)

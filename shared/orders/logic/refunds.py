@@ -222,6 +222,11 @@ def list_order_refunds(order_id: str, *, user_id: str, groups: frozenset[str]) -
     return refunds_repository().list_for_order(order_id)
 
 
+def refunds_of_user(user_id: str, *, limit: int | None) -> list[Refund]:
+    """A user's refunds, newest first, so a reviewer sees the history behind a request."""
+    return refunds_repository().list_for_user(user_id, limit=limit or get_config().default_page_size)
+
+
 def review_queue(*, limit: int | None, cursor: str | None) -> RefundPage:
     return refunds_repository().review_queue(limit=limit or get_config().default_page_size, after=cursor)
 

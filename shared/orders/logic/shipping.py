@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from orders import lifecycle
+from orders.config import get_config
+from orders.dal.orders import OrderPage
 from orders.dal.repos import orders_repository
 from orders.logic import transitions
 from orders.models.api import ShipmentRequest
 from orders.models.common import utcnow
-from orders.models.order import Order, Shipment
+from orders.models.order import Order, OrderStatus, Shipment
 from orders.observability import metrics
+
+
+def shipping_queue(status: OrderStatus, *, limit: int | None, cursor: str | None) -> OrderPage:
+    """Physical orders waiting for ops: to ship (PENDING_SHIPMENT) or to deliver (SHIPPED), oldest first."""
+    return orders_repository().shipping_queue(status, limit=limit or get_config().default_page_size, after=cursor)
 
 
 def ship(order_id: str, request: ShipmentRequest, *, actor: str) -> Order:
