@@ -245,22 +245,6 @@ class FakeStripe:
             return self.confirm_intent(intent_id, params)
         return intent
 
-    def cancel_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Stripe cancels an intent that has not succeeded, is not processing and is not cancelled already."""
-        intent = self._intent(intent_id)
-        if intent["status"] in ("succeeded", "processing", "canceled"):
-            raise StripeError(
-                400,
-                "invalid_request_error",
-                f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}.",
-                code="payment_intent_unexpected_state",
-            )
-        intent.update(
-            status="canceled", cancellation_reason=params.get("cancellation_reason") or "requested_by_customer"
-        )
-        self.emit("payment_intent.canceled", intent)
-        return intent
-
     def confirm_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
         intent = self._intent(intent_id)
         if intent["status"] in ("succeeded", "canceled"):
@@ -315,8 +299,9 @@ class FakeStripe:
         return intent
 
     def cancel_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Stripe cancels an intent that has not succeeded, is not processing and is not cancelled already."""
         intent = self._intent(intent_id)
-        if intent["status"] in ("succeeded", "canceled"):
+        if intent["status"] in ("succeeded", "processing", "canceled"):
             raise StripeError(
                 400,
                 "invalid_request_error",
