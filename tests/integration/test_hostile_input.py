@@ -10,7 +10,14 @@ import pytest
 from local_stack.runtime import LambdaRuntime
 from tests.conftest import FAKE_AWS_ENV, api_event
 from tests.integration.conftest import REFS, Api
-from tests.integration.payments_support import STRIPE_SECRET, create_order, post_stripe, webhook_event
+from tests.integration.payments_support import (
+    STRIPE_SECRET,
+    create_order,
+    get_order,
+    post_stripe,
+    stripe_event,
+    webhook_event,
+)
 from tools.make_events import SAMPLES
 
 ALL_ROLES = ("reviewer", "support", "ops", "analyst")
@@ -160,3 +167,28 @@ def test_a_stored_product_priced_zero_cannot_be_ordered(api: Api, ddb: Any) -> N
     # Then the order is refused: it could never be paid
     assert (result.status, result.body["code"]) == (422, "ORDER_TOTAL_OUT_OF_RANGE"), result.body
     assert json.dumps(result.body)
+
+
+# --- authentic webhooks with values no payment event can hold -----------------------------------------
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount": 10**14},
+        {"amount": 2**70},
+        {"currency": "u$d"},
+        {"id": "pi_" + "x" * 300},
+    ],
+    ids=["amount-over-limit", "amount-2^70", "currency-not-iso", "long-reference"],
+)
+def test_a_signed_event_with_values_out_of_range_is_a_stable_4xx(api: Api, change: dict[str, Any]) -> None:
+    # Given a signed Stripe event whose object carries a value the ledger cannot hold
+    order = create_order(api)
+    body = stripe_event(order["order_id"])
+    body["data"]["object"].update(change)
+    if "id" in change:
+        body["id"] = "evt_" + "y" * 300
+    # When it is delivered (twice)
+    results = [post_stripe(api, body) for _ in range(2)]
+    # Then it is refused with a stable code each time, never a 5xx, and the order is untouched
+    assert [(r.status, r.body["code"]) for r in results] == [(400, "INVALID_WEBHOOK_PAYLOAD")] * 2
+    assert get_order(api, order["order_id"])["status"] == "PENDING_PAYMENT"
