@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver  # noqa: 
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server  # noqa: E402
 
 from local_stack.template import function_specs, load_template  # noqa: E402
+from orders.http import required_roles  # noqa: E402
 from orders.models.api import ErrorBody  # noqa: E402
 
 ERRORS = {
-    "400": "Malformed request (invalid JSON, invalid cursor)",
+    "400": "Malformed request (invalid JSON: syntax, nesting too deep, an integer too long; invalid cursor)",
     "401": "Missing or invalid bearer token",
     "403": "The caller's role does not allow this",
     "404": "Not found (another user's order reads as not found)",
@@ -56,6 +58,10 @@ def build() -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)
     authorized = {(r.method.lower(), r.path): r.authorized for s in specs.values() for r in s.routes}
+    roles = {
+        (route.method.lower(), re.sub(r"<(\w+)>", r"{\1}", route.path)): required_roles(route.func)
+        for route in app._static_routes + app._dynamic_routes
+    }
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             needs_token = authorized[(method, path)]
@@ -71,6 +77,13 @@ def build() -> dict[str, Any]:
                     "description": ERRORS[code],
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
                 }
+            staff = roles.get((method, path))
+            if staff:
+                operation["x-required-roles"] = list(staff)
+                responses["403"]["description"] = (
+                    f"FORBIDDEN unless the caller is in the group {' or '.join(staff)}; checked before the "
+                    "request is validated, so a caller without the role never gets a 422"
+                )
     return document
 
 

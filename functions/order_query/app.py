@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -11,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from orders.http import CurrentCaller, build_resolver, lambda_entry
 from orders.logic import ordering
 from orders.models.api import OrderList, OrderOut, TimelineEventOut, TimelineOut
+from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
 
 router = Router()
@@ -22,8 +22,8 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 def list_orders(
     caller: CurrentCaller,
     status: Annotated[OrderStatus | None, Query()] = None,
-    from_: Annotated[datetime | None, Query(alias="from", description="ISO-8601, inclusive")] = None,
-    to: Annotated[datetime | None, Query(description="ISO-8601, inclusive")] = None,
+    from_: Annotated[UtcDateTime | None, Query(alias="from", description="ISO-8601, inclusive")] = None,
+    to: Annotated[UtcDateTime | None, Query(description="ISO-8601, inclusive")] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderList:

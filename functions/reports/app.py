@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -10,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import reports
+from orders.models.common import UtcDateTime
 from orders.models.report import SummaryReport
 
 router = Router()
@@ -26,8 +26,8 @@ router = Router()
 @requires_role("analyst")
 def summary(
     caller: CurrentCaller,
-    from_: Annotated[datetime, Query(alias="from", description="ISO-8601, inclusive")],
-    to: Annotated[datetime, Query(description="ISO-8601, inclusive")],
+    from_: Annotated[UtcDateTime, Query(alias="from", description="ISO-8601, inclusive")],
+    to: Annotated[UtcDateTime, Query(description="ISO-8601, inclusive")],
 ) -> SummaryReport:
     return reports.summary(from_, to)
 

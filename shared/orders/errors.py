@@ -113,6 +113,11 @@ class ShippingUnavailable(InvalidRequest):
     default_message = "Physical goods cannot be shipped in this currency."
 
 
+class OrderTotalOutOfRange(InvalidRequest):
+    code = "ORDER_TOTAL_OUT_OF_RANGE"
+    default_message = "The order's total must be at least 1 minor unit and at most the largest amount accepted."
+
+
 class DuplicateSku(InvalidRequest):
     code = "DUPLICATE_SKU"
     default_message = "Each sku may appear once per order; use quantity instead."

@@ -209,7 +209,9 @@ def _token_groups(event: dict[str, Any], claims: dict[str, Any]) -> list[str] | 
     import jwt
 
     headers = [v for k, v in (event.get("headers") or {}).items() if k.lower() == "authorization"]
-    multi = [v for k, vs in (event.get("multiValueHeaders") or {}).items() if k.lower() == "authorization" for v in vs]
+    multi = [
+        v for k, vs in (event.get("multiValueHeaders") or {}).items() if k.lower() == "authorization" for v in vs or []
+    ]
     if len(headers) != 1 or len(multi) > 1 or not isinstance(headers[0], str):
         return None
     token = headers[0].strip()

@@ -123,3 +123,46 @@ def test_a_body_that_is_not_utf8_is_400_and_a_multipart_body_is_415() -> None:
     form = api_event("create_order", headers={"Content-Type": "multipart/form-data"})
     response = handler(form, Context())
     assert (response["statusCode"], json.loads(response["body"])["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+GROUPS = "cognito:groups"
+
+
+def _event(claim: str, authorization: list[str] | None, **claims: str) -> dict[str, object]:
+    headers = {"Authorization": authorization[-1]} if authorization else {}
+    return {
+        "headers": headers,
+        "multiValueHeaders": {"Authorization": authorization} if authorization else None,
+        "requestContext": {"authorizer": {"claims": {"sub": "u1", "cognito:groups": claim, **claims}}},
+    }
+
+
+def _bearer(**payload: object) -> str:
+    import jwt
+
+    return "Bearer " + jwt.encode(payload, "k" * 32, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("claim", "authorization", "claims", "expected"),
+    [
+        # the verified token: its list, exactly
+        ("x,reviewer", [_bearer(sub="u1", jti="j1", **{GROUPS: ["x,reviewer"]})], {"jti": "j1"}, {"x,reviewer"}),
+        ("a,b", [_bearer(sub="u1", **{"cognito:groups": ["a", "b"]})], {}, {"a", "b"}),
+        # not the verified token (another jti, another user, groups that do not join to the claim): the claim
+        ("x,reviewer", [_bearer(sub="u1", jti="j2", **{GROUPS: ["x,reviewer"]})], {"jti": "j1"}, {"x", "reviewer"}),
+        ("x,reviewer", [_bearer(sub="u2", **{"cognito:groups": ["x,reviewer"]})], {}, {"x", "reviewer"}),
+        ("ops", [_bearer(sub="u1", **{"cognito:groups": ["ops", "reviewer"]})], {}, {"ops"}),
+        # two Authorization values, a token that is not a JWT, groups that are not a list of names
+        ("x,reviewer", [_bearer(sub="u1", **{"cognito:groups": ["x,reviewer"]})] * 2, {}, {"x", "reviewer"}),
+        ("x,reviewer", ["Bearer not-a-jwt"], {}, {"x", "reviewer"}),
+        ("x,reviewer", [_bearer(sub="u1", **{"cognito:groups": "x,reviewer"})], {}, {"x", "reviewer"}),
+        ("x,reviewer", None, {}, {"x", "reviewer"}),
+    ],
+)
+def test_groups_come_from_the_verified_token_when_it_is_there(
+    claim: str, authorization: list[str] | None, claims: dict[str, str], expected: set[str]
+) -> None:
+    from orders.http import caller_from_event
+
+    assert caller_from_event(_event(claim, authorization, **claims)).groups == expected

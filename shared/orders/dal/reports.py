@@ -46,6 +46,8 @@ class ReportsRepository(Repository):
                 if "LastEvaluatedKey" not in response:
                     break
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            if day == last_day:  # 9999-12-31 has no next day (OverflowError)
+                break
             day += timedelta(days=1)
         return found[:limit]
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from orders import errors, lifecycle
 from orders.dal.dynamo import cancellation_codes
 from orders.dal.payments import PaymentSnapshot
@@ -90,6 +92,12 @@ def parse_signed(provider: Provider, headers: dict[str, str], body: bytes) -> Pa
         # A body nested deeper than json can read (e.g. "[" x 5000): some providers' envelopes are
         # parsed before their signature is checked, so this is reachable unauthenticated.
         raise errors.InvalidJson() from exc
+    except ValidationError as exc:
+        # Authentic, but a value no PaymentEvent can hold (an amount over the money limit, a currency
+        # that is not ISO 4217, an id over 256 characters): refused with a stable code, never a 502.
+        fields = sorted({".".join(str(part) for part in err["loc"]) for err in exc.errors()})
+        logger.warning("webhook payload out of range", provider=provider.value, fields=fields)
+        raise errors.InvalidWebhookPayload(provider=provider.value, fields=fields) from exc
 
 
 # --- deciding (pure) ---------------------------------------------------------------------------

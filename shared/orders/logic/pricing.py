@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from orders import errors
 from orders.models.api import OrderLineRequest
 from orders.models.catalog import Product, ProductKind
-from orders.models.common import Money
+from orders.models.common import MAX_MINOR_UNITS, Money
 from orders.models.order import OrderLine, ShippingAddress
 
 
@@ -44,23 +44,6 @@ def price_order(
         raise errors.CurrencyMismatch(currencies=currencies)
     currency = currencies[0]
 
-    lines: list[OrderLine] = []
-    subtotal = Money.zero(currency)
-    for line in requested:
-        product = products[line.sku]
-        line_total = product.unit_price.times(line.quantity)
-        subtotal += line_total
-        lines.append(
-            OrderLine(
-                sku=product.sku,
-                name=product.name,
-                kind=product.kind,
-                unit_price=product.price,
-                quantity=line.quantity,
-                line_total=line_total.amount,
-            )
-        )
-
     physical = any(product.kind is ProductKind.PHYSICAL for product in (products[s] for s in skus))
     shipping = Money.zero(currency)
     if physical:
@@ -69,6 +52,27 @@ def price_order(
         if currency not in shipping_fees:
             raise errors.ShippingUnavailable(currency=currency)
         shipping = Money(amount=shipping_fees[currency], currency=currency)
+    # Plain integers first: a total over the money limit (or of 0: never payable) is refused with a
+    # stable code before any amount is made a Money (which would refuse it as a validation error).
+    amounts = [products[line.sku].price * line.quantity for line in requested]
+    if not 1 <= sum(amounts) + shipping.amount <= MAX_MINOR_UNITS:
+        raise errors.OrderTotalOutOfRange(max_total=MAX_MINOR_UNITS)
+
+    lines: list[OrderLine] = []
+    subtotal = Money.zero(currency)
+    for line, amount in zip(requested, amounts, strict=True):
+        product = products[line.sku]
+        subtotal += Money(amount=amount, currency=currency)
+        lines.append(
+            OrderLine(
+                sku=product.sku,
+                name=product.name,
+                kind=product.kind,
+                unit_price=product.price,
+                quantity=line.quantity,
+                line_total=amount,
+            )
+        )
     total = subtotal + shipping
     return PricedOrder(
         lines=lines,

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field, StrictInt
 
 from orders.models.base import Model
 from orders.models.catalog import Product, ProductKind, Sku
-from orders.models.common import CurrencyCode, MinorUnits, UtcDateTime
+from orders.models.common import MAX_MINOR_UNITS, CurrencyCode, MinorUnits, UtcDateTime
 from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
 from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
 from orders.models.refund import Decision, Refund, RefundStatus
@@ -18,6 +18,12 @@ MAX_LINE_QUANTITY = 999
 
 
 # --- requests ------------------------------------------------------------------------------
+# A catalog price: never 0 (an order of it could never be paid), and low enough that a line of the
+# largest quantity stays within the money limit (orders over it are refused at placement).
+MAX_UNIT_PRICE = MAX_MINOR_UNITS // MAX_LINE_QUANTITY
+UnitPrice = Annotated[StrictInt, Field(ge=1, le=MAX_UNIT_PRICE)]
+
+
 class OrderLineRequest(Model):
     sku: Sku
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY)]
@@ -130,11 +136,12 @@ class LedgerEntryOut(Model):
     event_id: str
     event_type: str
     kind: PaymentEventKind
-    amount: MinorUnits | None = None
-    currency: CurrencyCode | None = None
-    payment_reference: str | None = None
-    provider_references: dict[str, str] = Field(default_factory=dict)
-    refunds: list[dict[str, Any]] = Field(default_factory=list)
+    # Required (possibly null) in the answer; LedgerEntry.model_dump() always carries every field.
+    amount: MinorUnits | None
+    currency: CurrencyCode | None
+    payment_reference: str | None
+    provider_references: dict[str, str]
+    refunds: list[dict[str, Any]]
     received_at: UtcDateTime
     outcome: PaymentOutcome
 
@@ -237,7 +244,7 @@ class ProductCreate(Model):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=2000)] = ""
     kind: ProductKind
-    price: MinorUnits
+    price: UnitPrice
     currency: CurrencyCode
     active: bool = True
     stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
@@ -252,7 +259,7 @@ class ProductUpdate(Model):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
     kind: ProductKind | None = None
-    price: MinorUnits | None = None
+    price: UnitPrice | None = None
     currency: CurrencyCode | None = None
     active: bool | None = None
     stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None

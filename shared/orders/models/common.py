@@ -12,17 +12,28 @@ from orders.models.base import Model
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 # Upper bound keeps every sum far inside DynamoDB's and JSON's exact integer range.
-MinorUnits = Annotated[StrictInt, Field(ge=0, le=10**13)]
+MAX_MINOR_UNITS = 10**13
+MinorUnits = Annotated[StrictInt, Field(ge=0, le=MAX_MINOR_UNITS)]
 
 
 def format_ts(value: datetime) -> str:
-    """Fixed-width ISO-8601 UTC (microseconds, 'Z'), so strings sort like the times they hold."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width ISO-8601 UTC (microseconds, 'Z'), so strings sort like the times they hold.
+
+    ``isoformat`` pads the year to four digits (``strftime("%Y")`` writes year 1 as "1" on glibc).
+    """
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _to_utc(value: datetime) -> datetime:
-    # A time without an offset is read as UTC, as the API contract says all times are.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # A time without an offset is read as UTC, as the API contract says all times are; so a naive
+    # and an aware time always compare. An offset that moves the time outside years 1..9999
+    # (0001-01-01T00:00:00+14:00, 9999-12-31T23:59:59-14:00) is a validation error, not an overflow.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the time in UTC falls outside the years 1 to 9999") from exc
 
 
 UtcDateTime = Annotated[
