@@ -343,7 +343,7 @@ async function catalog() {
 // --- analyst -------------------------------------------------------------------------------------
 const STAGES = {
   created_to_paid: "created → paid", paid_to_shipped: "paid → shipped", shipped_to_delivered: "shipped → delivered",
-  refund_requested_to_decided: "refund asked → decided", refund_decided_to_executed: "refund decided → executed",
+  refund_requested_to_decided: "refund asked → decided", refund_decided_to_executed: "decided → refunded",
 };
 
 function isoDay(date) {
@@ -370,13 +370,14 @@ async function report(from, to) {
       h("div", { class: "kpi" }, h("b", {}, percent(summary.refund_rate)), "refund rate"),
       h("div", { class: "kpi" }, h("b", {}, summary.refunds_requested ?? "—"), `refunds asked (${summary.refunds_failed ?? 0} failed)`),
       h("div", { class: "kpi" }, h("b", {}, summary.average_rating ? summary.average_rating.toFixed(2) : "—"), "average rating")),
-    h("div", { class: "grid3" },
+    h("div", { class: "grid2" },
       h("section", { class: "card", id: "chart-status" }, h("h2", {}, "Orders by status"),
         counts.length ? barChart({ title: "Orders by status", series: ["orders"], rows: counts.map(([name, count]) => ({ label: name, values: [count] })) })
           : h("p", { class: "muted" }, "No orders in this window.")),
       h("section", { class: "card", id: "chart-durations" }, h("h2", {}, "Stage durations"),
         barChart({ title: "Stage durations, median and p95", series: ["median", "p95"], format: (value) => span(value),
-          rows: durations.map(([name, stage]) => ({ label: `${STAGES[name] || name} (${stage.count})`, values: [stage.median_seconds ?? null, stage.p95_seconds ?? null] })) })),
+          rows: durations.map(([name, stage]) => ({ label: `${STAGES[name] || name} (${stage.count})`, values: [stage.median_seconds ?? null, stage.p95_seconds ?? null] })) }))),
+    h("div", { class: "grid2" },
       h("section", { class: "card", id: "chart-rates" }, h("h2", {}, "Rates"),
         barChart({ title: "Payment failure and refund rates", series: ["rate"], format: percent,
           rows: [{ label: "payment failures", values: [summary.payment_failure_rate ?? null] }, { label: "refunds", values: [summary.refund_rate ?? null] }] }))),
