@@ -30,6 +30,7 @@ function flash(message, tone = "error") {
 
 function explain(error) {
   if (error instanceof ApiError) {
+    if (error.status === 401) return "Your session has ended: sign in again.";
     if (error.status === 403) return "Your role may not do this (403 FORBIDDEN).";
     if (error.status === 404) return `Not found (${error.code}).`;
     return `${error.message} (${error.status} ${error.code})`;
@@ -103,7 +104,7 @@ function renderChrome() {
   who.append(
     h("span", { id: "who-user" }, current.email || current.user),
     h("span", { class: "muted" }, current.groups.length ? current.groups.join(", ") : "no staff group"),
-    h("button", { class: "secondary", id: "signout", on: { click: () => signOut() } }, "Sign out"),
+    h("button", { class: "secondary", id: "signout", on: { click: async () => { await signOut(); await route(); } } }, "Sign out"),
   );
 }
 

@@ -301,6 +301,11 @@ def test_an_analyst_opens_the_report_and_sees_only_their_views(local_stack: Runn
     # And only what the role may do is offered
     views = [a.get_attribute("data-view") for a in browser.find_elements(By.CSS_SELECTOR, "#nav a")]
     assert views == ["report", "order"]
+    # When they sign out / Then the token is gone and the sign-in shows
+    browser.find_element(By.ID, "signout").click()
+    element(browser, "#dev-signin")
+    assert browser.execute_script("return sessionStorage.length") == 0
+    assert browser.find_elements(By.CSS_SELECTOR, "#nav a") == []
 
 
 def test_anyone_finds_an_order_by_id_and_first_render_is_fast(local_stack: RunningStack, browser: WebDriver) -> None:
