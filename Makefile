@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean
+.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean console-deps console-deploy
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -121,6 +121,18 @@ build: $(SAM_VENV)/.installed ## sam build: the layer from shared/requirements.l
 
 deploy: build ## sam deploy to ENV=dev|prod (samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
+
+# The console's browser tests drive Debian's Chromium through its chromedriver (tests/e2e/test_console.py).
+console-deps: ## Install Chromium + chromedriver for the console's browser tests (apt-get; as root or with sudo)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "chromium and chromedriver are installed"; \
+	else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+console-deploy: $(VENV)/.installed ## Put console/ + a config.json for the stack in its bucket, invalidate CloudFront (ENV=dev|prod; DRY_RUN=1)
+	$(PY) tools/console_deploy.py --env $(ENV) $(if $(DRY_RUN),--dry-run,)
 
 bench: $(VENV)/.installed ## Run every benchmark (build/bench/*.json, BENCHMARKS.md regenerated); QUICK=1: smoke run into build/bench-quick/
 	$(PY) -m bench $(if $(QUICK),--quick,)

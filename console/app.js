@@ -7,7 +7,11 @@ import {
 import { barChart } from "./lib/charts.js";
 import { badge, h, money, mount, percent, span, status, when } from "./lib/dom.js";
 
-const main = document.getElementById("main");
+const outlet = document.getElementById("main");
+// Each route renders into its own container: a slow view that finishes after the user moved on renders into
+// a detached container, never over the view now shown (every view captures `main` when it starts).
+let container = outlet;
+const screen = () => container;
 const nav = document.getElementById("nav");
 const who = document.getElementById("who");
 const flashBox = document.getElementById("flash");
@@ -30,6 +34,7 @@ function flash(message, tone = "error") {
 
 function explain(error) {
   if (error instanceof ApiError) {
+    if (error.status === 401) return "Your session has ended: sign in again.";
     if (error.status === 403) return "Your role may not do this (403 FORBIDDEN).";
     if (error.status === 404) return `Not found (${error.code}).`;
     return `${error.message} (${error.status} ${error.code})`;
@@ -60,6 +65,7 @@ const link = (hash, text) => h("a", { href: hash }, text);
 
 // --- sign-in -------------------------------------------------------------------------------------
 function signInView() {
+  const main = screen();
   if (settings.auth === "cognito") {
     return mount(main, h("section", { class: "card stack" },
       h("h1", {}, "Sign in"),
@@ -103,7 +109,7 @@ function renderChrome() {
   who.append(
     h("span", { id: "who-user" }, current.email || current.user),
     h("span", { class: "muted" }, current.groups.length ? current.groups.join(", ") : "no staff group"),
-    h("button", { class: "secondary", id: "signout", on: { click: () => signOut() } }, "Sign out"),
+    h("button", { class: "secondary", id: "signout", on: { click: async () => { await signOut(); await route(); } } }, "Sign out"),
   );
 }
 
@@ -157,6 +163,7 @@ async function orderSections(orderId) {
 
 // --- reviewer ------------------------------------------------------------------------------------
 async function refundQueue() {
+  const main = screen();
   const page = await get("/refunds", { status: "PENDING_REVIEW", limit: 100 });
   const action = settings.reviewTimeoutAction === "reject" ? "auto-reject" : "auto-approve";
   mount(main, h("h1", {}, "Refunds awaiting review"),
@@ -170,6 +177,7 @@ async function refundQueue() {
 }
 
 async function refundDetail(refundId) {
+  const main = screen();
   const refund = await get(`/refunds/${seg(refundId)}`);
   const [{ parts }, history] = await Promise.all([
     orderSections(refund.order_id),
@@ -213,6 +221,7 @@ async function refundDetail(refundId) {
 
 // --- support -------------------------------------------------------------------------------------
 async function ticketQueue(statusName = "OPEN") {
+  const main = screen();
   const page = await get("/tickets", { status: statusName, limit: 100 });
   const tabs = ["OPEN", "ANSWERED"].map((name) => h("button", { class: name === statusName ? null : "secondary",
     on: { click: () => ticketQueue(name).catch((e) => flash(explain(e))) } }, name === "OPEN" ? "Waiting for us" : "Waiting for the customer"));
@@ -229,6 +238,7 @@ async function ticketQueue(statusName = "OPEN") {
 }
 
 async function ticketDetail(ticketId) {
+  const main = screen();
   const ticket = await get(`/tickets/${seg(ticketId)}`);
   const reply = h("textarea", { id: "reply-text", maxlength: 4000, placeholder: "Your answer to the customer" });
   const send = async (event) => act(event.currentTarget, async () => {
@@ -259,6 +269,7 @@ async function ticketDetail(ticketId) {
 
 // --- ops: shipping -------------------------------------------------------------------------------
 async function shipping() {
+  const main = screen();
   const [toShip, toDeliver] = await Promise.all([
     get("/shipments", { status: "PENDING_SHIPMENT", limit: 100 }),
     get("/shipments", { status: "SHIPPED", limit: 100 }),
@@ -297,11 +308,11 @@ function productForm(product, onSaved) {
   const creating = !product;
   const field = (name, attrs) => h("input", { name, ...attrs });
   const inputs = {
-    sku: field("sku", { value: product?.sku || "", required: creating, disabled: !creating, maxlength: 64, size: 14 }),
-    name: field("name", { value: product?.name || "", required: true, maxlength: 200, size: 18 }),
-    price: field("price", { type: "number", min: 0, step: 1, value: product?.price ?? "", required: true, size: 7, title: "minor units" }),
-    currency: field("currency", { value: product?.currency || "USD", required: true, maxlength: 3, size: 4 }),
-    stock: field("stock", { type: "number", min: 0, step: 1, value: product?.stock ?? "", size: 6, placeholder: "unlimited" }),
+    sku: field("sku", { placeholder: "sku", value: product?.sku || "", required: creating, disabled: !creating, maxlength: 64, size: 14 }),
+    name: field("name", { placeholder: "name", value: product?.name || "", required: true, maxlength: 200, size: 18 }),
+    price: field("price", { placeholder: "price (minor units)", type: "number", min: 0, step: 1, value: product?.price ?? "", required: true, size: 7, title: "minor units" }),
+    currency: field("currency", { placeholder: "ISO code", value: product?.currency || "USD", required: true, maxlength: 3, size: 4 }),
+    stock: field("stock", { type: "number", min: 0, step: 1, value: product?.stock ?? "", size: 6, placeholder: "stock: unlimited" }),
   };
   const kind = h("select", { name: "kind", disabled: !creating }, ["physical", "virtual", "subscription"].map((k) =>
     h("option", { value: k, selected: product?.kind === k }, k)));
@@ -322,6 +333,7 @@ function productForm(product, onSaved) {
 }
 
 async function catalog() {
+  const main = screen();
   const page = await get("/products");
   const known = new Map(page.items.map((product) => [product.sku, product]));
   const render = () => mount(main, h("h1", {}, "Catalog"),
@@ -343,7 +355,7 @@ async function catalog() {
 // --- analyst -------------------------------------------------------------------------------------
 const STAGES = {
   created_to_paid: "created → paid", paid_to_shipped: "paid → shipped", shipped_to_delivered: "shipped → delivered",
-  refund_requested_to_decided: "refund asked → decided", refund_decided_to_executed: "refund decided → executed",
+  refund_requested_to_decided: "refund asked → decided", refund_decided_to_executed: "decided → refunded",
 };
 
 function isoDay(date) {
@@ -351,6 +363,7 @@ function isoDay(date) {
 }
 
 async function report(from, to) {
+  const main = screen();
   const today = new Date();
   from = from || isoDay(new Date(today.getTime() - 6 * 86400000));
   to = to || isoDay(today);
@@ -370,13 +383,14 @@ async function report(from, to) {
       h("div", { class: "kpi" }, h("b", {}, percent(summary.refund_rate)), "refund rate"),
       h("div", { class: "kpi" }, h("b", {}, summary.refunds_requested ?? "—"), `refunds asked (${summary.refunds_failed ?? 0} failed)`),
       h("div", { class: "kpi" }, h("b", {}, summary.average_rating ? summary.average_rating.toFixed(2) : "—"), "average rating")),
-    h("div", { class: "grid3" },
+    h("div", { class: "grid2" },
       h("section", { class: "card", id: "chart-status" }, h("h2", {}, "Orders by status"),
         counts.length ? barChart({ title: "Orders by status", series: ["orders"], rows: counts.map(([name, count]) => ({ label: name, values: [count] })) })
           : h("p", { class: "muted" }, "No orders in this window.")),
       h("section", { class: "card", id: "chart-durations" }, h("h2", {}, "Stage durations"),
         barChart({ title: "Stage durations, median and p95", series: ["median", "p95"], format: (value) => span(value),
-          rows: durations.map(([name, stage]) => ({ label: `${STAGES[name] || name} (${stage.count})`, values: [stage.median_seconds ?? null, stage.p95_seconds ?? null] })) })),
+          rows: durations.map(([name, stage]) => ({ label: `${STAGES[name] || name} (${stage.count})`, values: [stage.median_seconds ?? null, stage.p95_seconds ?? null] })) }))),
+    h("div", { class: "grid2" },
       h("section", { class: "card", id: "chart-rates" }, h("h2", {}, "Rates"),
         barChart({ title: "Payment failure and refund rates", series: ["rate"], format: percent,
           rows: [{ label: "payment failures", values: [summary.payment_failure_rate ?? null] }, { label: "refunds", values: [summary.refund_rate ?? null] }] }))),
@@ -385,6 +399,7 @@ async function report(from, to) {
 
 // --- everyone: find an order ---------------------------------------------------------------------
 async function findOrder(orderId) {
+  const main = screen();
   const input = h("input", { id: "order-id", value: orderId || "", placeholder: "ord_…", required: true, maxlength: 64, size: 40 });
   const form = h("form", { class: "inline", id: "find-order", on: { submit: (event) => {
     event.preventDefault();
@@ -402,6 +417,7 @@ async function route() {
   renderChrome();
   flash("");
   if (!(await currentToken())) {
+    container = outlet;
     return signInView();
   }
   const [, name, id] = (window.location.hash || "").split("/").map((part) => decodeURIComponent(part || ""));
@@ -418,14 +434,16 @@ async function route() {
     window.location.hash = firstView();
     return undefined;
   }
-  mount(main, h("p", { class: "muted" }, "Loading…"));
+  const mine = h("div", { class: "view" }, h("p", { class: "muted" }, "Loading…"));
+  container = mine;
+  mount(outlet, mine);
   try {
     await view();
   } catch (error) {
-    mount(main, h("p", { class: "muted" }, "This view could not be loaded."));
-    flash(explain(error));
+    mount(mine, h("p", { class: "muted" }, "This view could not be loaded."));
+    if (container === mine) flash(explain(error));
   }
-  main.dataset.ready = name;
+  outlet.dataset.ready = name;
   return undefined;
 }
 
@@ -447,6 +465,6 @@ async function start() {
 }
 
 start().catch((error) => {
-  mount(main, h("p", {}, "The console could not start: ", String(error)));
+  mount(outlet, h("p", {}, "The console could not start: ", String(error)));
 });
 

@@ -7,7 +7,7 @@ const COLORS = ["#2b5fd9", "#e58e26"];
  * rows: [{label, values: [number|null, ...]}]; series: names of the values; format: value → label text.
  */
 export function barChart({ title, rows, series, format = String }) {
-  const labelWidth = 160;
+  const labelWidth = 190;
   const barArea = 260;
   const rowHeight = 16 * series.length + 10;
   const top = series.length > 1 ? 26 : 8;

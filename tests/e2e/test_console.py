@@ -301,6 +301,11 @@ def test_an_analyst_opens_the_report_and_sees_only_their_views(local_stack: Runn
     # And only what the role may do is offered
     views = [a.get_attribute("data-view") for a in browser.find_elements(By.CSS_SELECTOR, "#nav a")]
     assert views == ["report", "order"]
+    # When they sign out / Then the token is gone and the sign-in shows
+    browser.find_element(By.ID, "signout").click()
+    element(browser, "#dev-signin")
+    assert browser.execute_script("return sessionStorage.length") == 0
+    assert browser.find_elements(By.CSS_SELECTOR, "#nav a") == []
 
 
 def test_anyone_finds_an_order_by_id_and_first_render_is_fast(local_stack: RunningStack, browser: WebDriver) -> None:
@@ -317,11 +322,14 @@ def test_anyone_finds_an_order_by_id_and_first_render_is_fast(local_stack: Runni
     text_in(browser, "#order-card", "Ada Lovelace")
     text_in(browser, "main", "PAYMENT_SUCCEEDED")
     shot(browser, "find-order.png")
-    # And a fresh load of the console renders its first view quickly (time from navigation start)
-    browser.get("about:blank")
-    browser.get(f"{local_stack.url}/console/#/order")
-    wait(browser, lambda b: b.execute_script("return document.documentElement.dataset.rendered"))
-    rendered_ms = int(browser.execute_script("return document.documentElement.dataset.rendered"))
-    print(f"\nconsole first render: {rendered_ms} ms")
-    (SHOTS / "first-render-ms.txt").write_text(f"{rendered_ms}\n")
-    assert rendered_ms < 5000
+    # And a fresh load of the console renders its first view quickly (ms from navigation start): a view without
+    # an API call, and the ticket queue (one API call)
+    timings = {}
+    for route in ("order", "tickets"):
+        browser.get("about:blank")
+        browser.get(f"{local_stack.url}/console/#/{route}")
+        wait(browser, lambda b: b.execute_script("return document.documentElement.dataset.rendered"))
+        timings[route] = int(browser.execute_script("return document.documentElement.dataset.rendered"))
+    print(f"\nconsole first render (ms from navigation start): {timings}")
+    (SHOTS / "first-render-ms.txt").write_text("".join(f"#/{route} {ms}\n" for route, ms in timings.items()))
+    assert max(timings.values()) < 5000
