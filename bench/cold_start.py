@@ -16,7 +16,8 @@ architecture (x86_64 wheels; the arm64 layer's native libraries cannot load here
 "before" as the python3.13 BuildMethod built it (every package, boto3/botocore and pyOpenSSL on /opt/python,
 no .pyc) and "after" as shared/Makefile builds it (runtime-provided packages left out, pyOpenSSL in
 apple-deps, unchecked-hash .pyc). The floor is the runtime's own boto3: the lock's boto3 set installed
-apart and precompiled, last on the path, as /var/lang/lib/python3.13/site-packages is on Lambda.
+apart and precompiled, last on the path, as /var/lang/lib/python3.13/site-packages is on Lambda. Each process's
+CPU time (wait4) is recorded next to its wall time; on a loaded machine the CPU ratios are the ones to read.
 
 Usage: python -m bench.cold_start [--runs 15] [--no-first-request] [--breakdown] [--json PATH]
        python -m bench.cold_start --lambda [--runs 3] [--json PATH]
