@@ -62,6 +62,10 @@ def benchmarks(quick: bool, out: Path = OUT) -> dict[str, tuple[str, Callable[[]
             f".venv/bin/python -m bench.cold_start --runs {runs}" + ("" if quick else " --breakdown"),
             lambda: cold_start.run(runs, first_request=True, with_breakdown=not quick),
         ),
+        "cold_start_lambda": (
+            f".venv/bin/python -m bench.cold_start --lambda --runs {1 if quick else 3}",
+            lambda: cold_start.run_lambda(1 if quick else 3),
+        ),
         "lifecycle": (
             ".venv/bin/python -m bench.lifecycle" + (" --quick" if quick else ""),
             lambda: lifecycle.run(quick=quick),
