@@ -44,6 +44,17 @@ class _StreamBuffer(threading.local):
 
 
 _buffer = _StreamBuffer()
+
+# Held by every DynamoDB write (and a whole transaction); hold it to read a table consistently.
+WRITE_LOCK = threading.RLock()
+_writes = 0
+
+
+def dynamodb_writes() -> int:
+    """How many DynamoDB writes so far (a change counter: has anything been written since?)."""
+    return _writes
+
+
 _stream_listeners: list[Callable[[], None]] = []
 
 
@@ -68,13 +79,15 @@ def atomic_dynamodb_writes() -> Iterator[None]:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import StreamShard
 
-    lock = threading.RLock()
+    lock = WRITE_LOCK
     originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES if hasattr(DynamoDBBackend, name)}
     original_add = StreamShard.add
 
     def locked(original: Any) -> Any:
         def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+            global _writes
             with lock:
+                _writes += 1
                 return original(self, *args, **kwargs)
 
         return write
@@ -87,7 +100,9 @@ def atomic_dynamodb_writes() -> Iterator[None]:
         _notify_stream_listeners()
 
     def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        global _writes
         with lock:
+            _writes += 1
             _transact(backend, transact_items, original_add)
         _notify_stream_listeners()
 

@@ -24,13 +24,15 @@ import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
 from local_stack.auth import issue_token
-from local_stack.fake_stripe import LOCAL_API_KEY, FakeStripe, FakeStripeServer
+from local_stack.fake_stripe import LOCAL_API_KEY, Delivery, FakeStripe, FakeStripeServer, sign
 from local_stack.moto_patches import (
     atomic_dynamodb_writes,
+    dynamodb_writes,
     expiring_stream_iterators,
     lambda_invocations_to,
     on_stream_record,
 )
+from local_stack.persistence import Saver, restore_stripe, restore_tables, save_stripe, save_tables
 from local_stack.resources import (
     LOCAL_SENDER,
     REGION,
@@ -42,6 +44,7 @@ from local_stack.resources import (
 from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller
 from local_stack.template import ROOT, TEMPLATE, load_template, resolve
+from local_stack.webhook_retry import WebhookOutbox
 
 log = logging.getLogger("local_stack")
 
@@ -85,6 +88,9 @@ class LocalStack:
         template_path: Path = TEMPLATE,
         seed: bool = True,
         serve_api: bool = True,
+        state_dir: Path | None = None,
+        fresh: bool = False,
+        save_interval: float = 10.0,
     ) -> None:
         self.host = host
         self.template = load_template(template_path)
@@ -108,6 +114,14 @@ class LocalStack:
         # Called first, newest first, by stop(): background workers register here (stream pollers).
         self.on_stop: list[Callable[[], None]] = []
         self.startup_seconds = 0.0
+        # State on disk (None: all in memory). ``fresh`` forgets what was saved before.
+        self.state_dir = state_dir
+        self._fresh = fresh
+        self._save_interval = save_interval
+        self._saver: Saver | None = None
+        self.restored: dict[str, float] = {}  # items, stripe objects, reviews, seconds
+        # Webhooks of the fake providers: retried with backoff until the API answers (kept on disk).
+        self.webhooks = WebhookOutbox(state_dir / "webhooks.json" if state_dir else None)
 
     # --- public ------------------------------------------------------------------------------
     @property
@@ -160,6 +174,7 @@ class LocalStack:
             products = load_seed()
             seed_catalog(self.client("dynamodb"), self.created.tables["CatalogTable"], products)
             log.info("seeded %d products into %s", len(products), self.created.tables["CatalogTable"])
+        self._restore_state()
         self.runtime = LambdaRuntime(self.created.refs, base_env=self.base_env(), template=self.template)
         self._dispatch_lambda_to_runtime()
         _forget_cached_clients()
@@ -173,13 +188,21 @@ class LocalStack:
                     # LOCAL ONLY (never in template.yaml): the console's dev sign-in and its settings.
                     "/_local/token": self._dev_token,
                     "/console/config.json": self._console_config,
+                    "/_local/runtime": self._runtime_state,
                 },
             )
             self.stripe.webhook_url = f"{self.api.url}/webhooks/stripe"
+            self.webhooks.retarget("stripe", self.stripe.webhook_url)
+        self._send_webhooks_through_the_outbox()
         self.stripe_server.start()
         if self.api is not None:
             self.api.start()
         self._start_stream_consumers()
+        self.webhooks.start()
+        self.on_stop.append(self.webhooks.stop)
+        self._rearm_reviews()
+        if self.state_dir is not None:
+            self._saver = Saver(self.save_state, dynamodb_writes, interval=self._save_interval).start()
 
     def base_env(self) -> dict[str, str]:
         """What every function sees besides its template environment (region, endpoints, local secrets)."""
@@ -208,6 +231,10 @@ class LocalStack:
             self.api.stop()
         if self.stripe_server is not None:
             self.stripe_server.stop()
+        if self._saver is not None:
+            self._saver.stop()  # the last save: nothing writes any more
+            log.info("state saved to %s in %.2f s", self.state_dir, self._saver.last_seconds)
+            self._saver = None
         if self._moto is not None:
             from moto.core.config import default_user_config
 
@@ -223,6 +250,63 @@ class LocalStack:
 
         config.use_environment(config.process_environment)
         _forget_cached_clients()
+
+    # --- state on disk -----------------------------------------------------------------------
+    def save_state(self) -> None:
+        """Write the tables and the fake provider's objects under ``state_dir``."""
+        assert self.state_dir is not None
+        assert self.created is not None
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        save_tables(self.state_dir, self.created.tables)
+        save_stripe(self.state_dir, self.stripe)
+
+    def _restore_state(self) -> None:
+        if self.state_dir is None:
+            return
+        assert self.created is not None
+        if self._fresh and self.state_dir.exists():
+            import shutil
+
+            shutil.rmtree(self.state_dir)
+            log.info("fresh start: the saved state in %s was removed", self.state_dir)
+        began = time.perf_counter()
+        items = restore_tables(self.state_dir, self.created.tables)
+        objects = restore_stripe(self.state_dir, self.stripe)
+        self.restored = {"items": items, "stripe_objects": objects, "seconds": time.perf_counter() - began}
+        if items or objects:
+            log.info(
+                "restored %d items and %d fake Stripe objects from %s in %.2f s",
+                items,
+                objects,
+                self.state_dir,
+                self.restored["seconds"],
+            )
+
+    def _rearm_reviews(self) -> None:
+        """Restored items waiting on a Step Functions task token had their execution in the old
+        process: give each a new execution that starts at the waiting task (same definition), so a
+        reviewer's decision (or the deadline) resumes it as before."""
+        assert self.created is not None
+        if not self.restored.get("items"):
+            return
+        from local_stack.persistence import rearm_waiting_tasks
+
+        count = rearm_waiting_tasks(self.client("stepfunctions"), self.client("dynamodb"), self.created)
+        self.restored["reviews"] = count
+        if count:
+            log.info("re-armed %d review task(s) waiting on a task token", count)
+
+    def _send_webhooks_through_the_outbox(self) -> None:
+        """The fake Stripe's webhooks go through the retrying outbox (see ``local_stack.webhook_retry``)."""
+        fake = self.stripe
+        self.webhooks.register("stripe", lambda body: {"Stripe-Signature": sign(body, fake.webhook_secret)})
+
+        def deliver(delivery: Delivery, post: Any = None) -> None:
+            if fake.webhook_url:
+                label = f"{delivery.event.get('type')} {delivery.event.get('id')}"
+                self.webhooks.submit("stripe", fake.webhook_url, json.dumps(delivery.event), label=label)
+
+        fake.deliver = deliver  # type: ignore[method-assign]
 
     # --- parts -------------------------------------------------------------------------------
     def _start_moto(self) -> None:
@@ -298,6 +382,16 @@ class LocalStack:
             self.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(info, default=str))
 
     # --- local-only inspection routes --------------------------------------------------------
+    def _runtime_state(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
+        """Per function: how many invocations may run at once, and the most that did."""
+        assert self.runtime is not None
+        runtime = self.runtime
+        return 200, {
+            "functions": {
+                name: {"concurrency": runtime.concurrency[name], "peak": runtime.peak[name]} for name in runtime.specs
+            }
+        }
+
     def _providers(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
         """Where the fake payment providers listen, for clients playing the app's payment SDK."""
         assert self.stripe_server is not None

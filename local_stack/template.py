@@ -111,13 +111,14 @@ class FunctionSpec:
         module, _, _ = self.handler.rpartition(".")
         return ROOT / self.code_uri / (module.replace(".", "/") + ".py")
 
-    def load_module(self) -> ModuleType:
-        """Import the handler module from its CodeUri, as Lambda would (once per process)."""
-        module_name = f"lambda_{self.logical_id}"
+    def load_module(self, instance: int = 0) -> ModuleType:
+        """Import the handler module from its CodeUri, as Lambda would (once per execution environment:
+        ``instance`` numbers the environments of one function that share this process)."""
+        module_name = f"lambda_{self.logical_id}" + (f"__{instance}" if instance else "")
         return sys.modules.get(module_name) or _import_file(module_name, self.module_path)
 
-    def load_handler(self) -> Callable[[dict[str, Any], Any], Any]:
-        return getattr(self.load_module(), self.handler.rpartition(".")[2])  # type: ignore[no-any-return]
+    def load_handler(self, instance: int = 0) -> Callable[[dict[str, Any], Any], Any]:
+        return getattr(self.load_module(instance), self.handler.rpartition(".")[2])  # type: ignore[no-any-return]
 
 
 def _import_file(name: str, path: Path) -> ModuleType:

@@ -1,13 +1,16 @@
 """Runtime configuration, parsed once from the environment.
 
 Every setting has one place here; code asks ``get_config()`` instead of reading
-``os.environ``. Hosts of several functions switch with ``use_environment`` and ``orders.cache.reset()``.
+``os.environ``. Hosts of several functions switch with ``use_environment`` and ``orders.cache.reset()``
+(one function at a time), or give each invocation its own with ``use_environment_here`` and
+``orders.cache.use_store`` (invocations of several functions at once).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -152,16 +155,30 @@ def process_environment() -> Mapping[str, str]:
     return os.environ
 
 
-_environment: Callable[[], Mapping[str, str]] = process_environment
+Environment = Callable[[], Mapping[str, str]]
+
+_process_wide: Environment = process_environment
+_here: ContextVar[Environment | None] = ContextVar("orders_config_environment", default=None)
 
 
-def use_environment(source: Callable[[], Mapping[str, str]]) -> None:
-    """Where settings are read from. Lambda: the process environment. A host that runs several
-    functions in one process (the local stack, the tests) points it at the active function's own."""
-    global _environment
-    _environment = source
+def use_environment(source: Environment) -> None:
+    """Where settings are read from, process-wide. Lambda: the process environment. A host that
+    runs several functions in one process, one at a time (the tests), points it at the active
+    function's own environment, then calls ``orders.cache.reset()``."""
+    global _process_wide
+    _process_wide = source
+
+
+def use_environment_here(source: Environment) -> Token[Environment | None]:
+    """Where settings are read from in the current ``contextvars`` context only: one invocation,
+    while other functions run in other threads (the local stack's runtime)."""
+    return _here.set(source)
+
+
+def current_environment() -> Mapping[str, str]:
+    return (_here.get() or _process_wide)()
 
 
 @per_environment
 def get_config() -> Config:
-    return Config.model_validate(dict(_environment()))
+    return Config.model_validate(dict(current_environment()))

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import uuid
 
 import jwt
@@ -180,3 +181,55 @@ def test_stream_delivery_goes_on_after_refused_transactions(local_stack: Running
     events = requests.get(f"{local_stack.url}/_local/events", timeout=10).json()["items"]
     steps = [e["detail"].get("new_status") for e in events if e["detail"].get("order_id") == created["order_id"]]
     assert "PAID" in steps, events[-5:]
+
+
+def test_requests_to_one_function_run_at_the_same_time(local_stack: RunningStack) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # When 8 clients place orders at the same moment
+    barrier = threading.Barrier(8)
+
+    def place(index: int) -> tuple[int, str]:
+        user = f"e2e-burst-{index}-{uuid.uuid4().hex[:4]}"
+        headers = auth(user)
+        barrier.wait()
+        body = {"items": [{"sku": "coins-500", "quantity": 1}]}
+        response = requests.post(f"{local_stack.url}/orders", json=body, headers=headers, timeout=30)
+        return response.status_code, "mine" if response.json().get("user_id") == user else response.text
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(place, range(8)))
+    # Then each was served as its own request (its status, its caller), and the function ran several
+    # invocations at once (its pool of execution environments, not a queue)
+    assert results == [(201, "mine")] * 8
+    state = requests.get(f"{local_stack.url}/_local/runtime", timeout=10).json()["functions"]["CreateOrderFunction"]
+    assert 2 <= state["peak"] <= state["concurrency"]
+
+
+def test_two_users_racing_over_http_for_the_last_item_one_wins(local_stack: RunningStack) -> None:
+    # Given a new physical product with one left
+    sku = f"e2e-last-{uuid.uuid4().hex[:6]}"
+    product = {"sku": sku, "name": "Last one", "kind": "physical", "price": 1500, "currency": "USD", "stock": 1}
+    created = requests.post(f"{local_stack.url}/products", json=product, headers=auth("e2e-ops", "ops"), timeout=10)
+    assert created.status_code == 201, created.text
+    address = {"name": "A", "line1": "1 Road", "city": "London", "postal_code": "N1", "country": "GB"}
+    body = {"items": [{"sku": sku, "quantity": 1}], "shipping_address": address}
+    barrier = threading.Barrier(4)
+    results: list[requests.Response] = []
+
+    def buy(user: str) -> None:
+        headers = auth(user)
+        barrier.wait()
+        results.append(requests.post(f"{local_stack.url}/orders", json=body, headers=headers, timeout=30))
+
+    # When four users order it at the same moment
+    threads = [threading.Thread(target=buy, args=(f"e2e-racer-{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then exactly one order was placed; the others were told it is out of stock
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
+    assert {r.json()["code"] for r in results if r.status_code == 409} == {"OUT_OF_STOCK"}
+    left = requests.get(f"{local_stack.url}/products/{sku}", timeout=10).json()
+    assert left.get("stock", 0) in (0, None) or left.get("available") is False
