@@ -4,6 +4,11 @@ DynamoDB applies each write, and each whole transaction, atomically: a condition
 the write applied with no other write in between. moto's backend takes no lock, so two threads
 can both pass a condition. Serialising the backend's write operations restores the guarantee,
 so a race under test is the product's (read, decide, conditional write), not the fake's.
+
+A refused TransactWriteItems is rolled back by moto by swapping each table for a copy taken before it;
+the copy has a new stream shard, so every shard iterator already handed out (the stream pollers') reads
+the old one for good and the stream goes silent. The rollback here keeps the live shard instead (without
+the records of the writes it undid), as DynamoDB does: a cancelled transaction leaves no stream record.
 """
 
 from __future__ import annotations
@@ -38,8 +43,27 @@ def atomic_dynamodb_writes() -> Iterator[None]:
 
         return write
 
+    def transact(original: Any) -> Any:
+        def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                live = {name: table for name, table in self.tables.items() if table.stream_shard is not None}
+                lengths = {name: len(table.stream_shard.items) for name, table in live.items()}
+                try:
+                    return original(self, *args, **kwargs)
+                except Exception:
+                    for name, table in live.items():
+                        restored = self.tables.get(name)
+                        if restored is not None and restored is not table:
+                            shard = table.stream_shard
+                            del shard.items[lengths[name] :]
+                            shard.table = restored
+                            restored.stream_shard = shard
+                    raise
+
+        return write
+
     for name, original in originals.items():
-        setattr(DynamoDBBackend, name, locked(original))
+        setattr(DynamoDBBackend, name, transact(original) if name == "transact_write_items" else locked(original))
     try:
         yield
     finally:
