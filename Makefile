@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean console-deps console-deploy
+.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration soak e2e events openapi build deploy invoke token demo bench clean console-deps console-deploy
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -96,6 +96,12 @@ unit: $(VENV)/.installed ## Unit tests only (no AWS)
 
 integration: $(VENV)/.installed ## Integration tests (moto)
 	$(PY) -m pytest tests/integration
+
+SOAK_EXAMPLES ?= 1000
+SOAK_STEPS ?= 40
+soak: $(VENV)/.installed ## The money model-based test, long: SOAK_EXAMPLES histories of up to SOAK_STEPS steps (random seed)
+	MONEY_SOAK_EXAMPLES=$(SOAK_EXAMPLES) MONEY_SOAK_STEPS=$(SOAK_STEPS) MONEY_SOAK_RANDOM=1 \
+		$(PY) -m pytest tests/integration/test_money_properties.py -q -s -p no:cacheprovider -o log_cli=false
 
 e2e: $(VENV)/.installed ## End-to-end tests: start the local stack on a free port, use it over HTTP
 	$(PY) -m pytest tests/e2e

@@ -165,17 +165,27 @@ def test_an_event_for_an_unknown_order_is_2xx_and_kept_for_reconciliation(api: A
     assert len(queue) == 2
 
 
-def test_a_success_for_a_cancelled_order_is_an_anomaly_and_does_not_resurrect_it(api: Api) -> None:
-    order = create_order(api)
-    cancel = api(
-        __import__("tests.conftest", fromlist=["api_event"]).api_event(
-            "order_query_cancel_order", user=USER, path_params={"order_id": order["order_id"]}
+def test_a_success_for_a_cancelled_order_is_an_anomaly_and_does_not_resurrect_it(
+    api: Api, runtime: LambdaRuntime
+) -> None:
+    from tests.integration.stepfunctions import workflow_refs, workflows
+
+    runtime.set_ref("RefundStateMachine", workflow_refs()["RefundStateMachine"])
+    runtime.set_ref("RefundGateway", "fake")
+    with workflows(runtime, REFS | workflow_refs() | {"RefundGateway": "fake"}) as flows:
+        order = create_order(api)
+        cancel = api(
+            __import__("tests.conftest", fromlist=["api_event"]).api_event(
+                "order_query_cancel_order", user=USER, path_params={"order_id": order["order_id"]}
+            )
         )
-    )
-    assert cancel.status == 200
-    result = post_stripe(api, stripe_event(order["order_id"]))
-    assert (result.status, result.body["outcome"]) == (200, "PAID_WHILE_CANCELLED")
-    assert get_order(api, order["order_id"])["status"] == "CANCELLED"
+        assert cancel.status == 200
+        result = post_stripe(api, stripe_event(order["order_id"]))
+        assert (result.status, result.body["outcome"]) == (200, "PAID_WHILE_CANCELLED")
+        assert get_order(api, order["order_id"])["status"] == "CANCELLED"
+        # The money is refunded automatically (tests/integration/test_cancel_payment.py goes further)
+        [execution] = flows.executions("RefundStateMachine")
+        assert flows.wait(execution["executionArn"])["status"] == "SUCCEEDED"
 
 
 # --- exactly once ------------------------------------------------------------------------------
