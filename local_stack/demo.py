@@ -339,17 +339,27 @@ def refunded(demo: Demo) -> str:
     demo.check(order["refunded_total"] == done["amount"], f"refunded_total {order['refunded_total']}")
     ledger = wait_for(
         demo,
-        "Stripe's charge.refunded webhook in the ledger",
-        lambda: [
-            e
-            for e in demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"]
-            if e["event_type"] == "charge.refunded"
-        ],
+        "Stripe's refund.created and charge.refunded webhooks in the ledger",
+        lambda: (
+            len(
+                entries := [
+                    e
+                    for e in demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"]
+                    if e["event_type"] in ("refund.created", "charge.refunded")
+                ]
+            )
+            == 2
+            and entries
+        ),
     )
+    outcomes = {e["event_type"]: e["outcome"] for e in ledger}
+    demo.check(outcomes["refund.created"] in ("OWN_REFUND", "REFUND_ALREADY_RECORDED"), f"refund.created {outcomes}")
+    after = demo.call("GET", f"/orders/{order_id}", as_user="client")
+    demo.check(after["refunded_total"] == done["amount"], f"refunded_total {after['refunded_total']} after webhooks")
     return (
         f"Step Functions executes it at Stripe ({done['provider_refund_id']}): refund SUCCEEDED, order "
-        f"{order['status']} with refunded_total {order['refunded_total']}; Stripe's webhook is recorded as "
-        f"{ledger[0]['outcome']} (not counted twice)"
+        f"{order['status']} with refunded_total {order['refunded_total']}; Stripe's refund.created is recorded as "
+        f"{outcomes['refund.created']} and charge.refunded as {outcomes['charge.refunded']} (not counted twice)"
     )
 
 
