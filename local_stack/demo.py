@@ -243,6 +243,47 @@ def subscribe(demo: Demo) -> str:
     )
 
 
+def google_play(demo: Demo) -> str:
+    """An in-app purchase in Google Play: the RTDN is verified, the purchase read with an OAuth token, acknowledged."""
+    virtual = demo.state["virtual"]
+    created = demo.call(
+        "POST", "/orders", as_user="client", json={"items": [{"sku": virtual["sku"], "quantity": 1}]}, expect=201
+    )
+    start = demo.call(
+        "POST", f"/orders/{created['order_id']}/payments", as_user="client", json={"provider": "google"}, expect=201
+    )
+    # As the app's billing library (obfuscatedAccountId = the account token), then Pub/Sub's signed push.
+    google = demo.call("GET", "/_local/providers")["google"]
+    bought = demo.http.post(
+        f"{google['api_base']}/_local/purchases",
+        json={
+            "product_id": virtual["sku"],
+            "account_token": start["account_token"],
+            "amount": created["total"],
+            "currency": created["currency"],
+        },
+        timeout=30,
+    )
+    demo.check(bought.status_code == 200, f"the store refused the purchase: {bought.text[:200]}")
+    push = bought.json()["push"]
+    delivered = demo.http.post(
+        f"{demo.url}/webhooks/google",
+        data=push["body"],
+        headers={"Authorization": push["authorization"], "Content-Type": "application/json"},
+        timeout=30,
+    )
+    demo.check(delivered.status_code == 200, f"RTDN: {delivered.status_code} {delivered.text[:200]}")
+    outcome = delivered.json()["outcome"]
+    demo.check(outcome == "PAID", f"RTDN outcome {outcome}")
+    purchase = demo.http.get(f"{google['api_base']}/_local/purchases/{bought.json()['purchase_token']}", timeout=30)
+    demo.check(purchase.json()["acknowledged"] is True, f"the purchase was not acknowledged: {purchase.text}")
+    google_order = purchase.json()["order_id"]
+    return (
+        f"client buys {virtual['sku']} in Google Play ({created['order_id']}); the signed RTDN → {outcome}, "
+        f"purchase read with the service account's OAuth token and acknowledged (Google order {google_order})"
+    )
+
+
 def ticket(demo: Demo) -> str:
     order_id = demo.state["order"]["order_id"]
     opened = demo.call(
@@ -339,17 +380,27 @@ def refunded(demo: Demo) -> str:
     demo.check(order["refunded_total"] == done["amount"], f"refunded_total {order['refunded_total']}")
     ledger = wait_for(
         demo,
-        "Stripe's charge.refunded webhook in the ledger",
-        lambda: [
-            e
-            for e in demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"]
-            if e["event_type"] == "charge.refunded"
-        ],
+        "Stripe's refund.created and charge.refunded webhooks in the ledger",
+        lambda: (
+            len(
+                entries := [
+                    e
+                    for e in demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"]
+                    if e["event_type"] in ("refund.created", "charge.refunded")
+                ]
+            )
+            == 2
+            and entries
+        ),
     )
+    outcomes = {e["event_type"]: e["outcome"] for e in ledger}
+    demo.check(outcomes["refund.created"] in ("OWN_REFUND", "REFUND_ALREADY_RECORDED"), f"refund.created {outcomes}")
+    after = demo.call("GET", f"/orders/{order_id}", as_user="client")
+    demo.check(after["refunded_total"] == done["amount"], f"refunded_total {after['refunded_total']} after webhooks")
     return (
         f"Step Functions executes it at Stripe ({done['provider_refund_id']}): refund SUCCEEDED, order "
-        f"{order['status']} with refunded_total {order['refunded_total']}; Stripe's webhook is recorded as "
-        f"{ledger[0]['outcome']} (not counted twice)"
+        f"{order['status']} with refunded_total {order['refunded_total']}; Stripe's refund.created is recorded as "
+        f"{outcomes['refund.created']} and charge.refunded as {outcomes['charge.refunded']} (not counted twice)"
     )
 
 
@@ -405,6 +456,7 @@ STEPS: list[tuple[str, Step]] = [
     ("ship", ship),
     ("deliver", deliver),
     ("subscribe", subscribe),
+    ("google", google_play),
     ("ticket", ticket),
     ("refund", refund),
     ("review", review),

@@ -99,6 +99,7 @@ class FakeGooglePlay:
 
     base_url: str = ""
     package: str = "com.example.orders"
+    push_audience: str = ""  # the Pub/Sub push subscription's audience (the webhook URL)
     _service_key: rsa.RSAPrivateKey = field(default_factory=_key)
     _push_key: rsa.RSAPrivateKey = field(default_factory=_key)
     _push_kid: str = field(default_factory=lambda: secrets.token_hex(8))
@@ -217,6 +218,11 @@ class FakeGooglePlay:
         try:
             if route == "/token" and method == "POST":
                 answer = 200, self._token(body)
+            elif route == "/_local/purchases" and method == "POST":
+                answer = 200, self._local_purchase(json.loads(body or "{}"))
+            elif route.startswith("/_local/purchases/") and method == "GET":
+                purchase = self._purchase(route.rsplit("/", 1)[1])
+                answer = 200, {"acknowledged": purchase["acknowledged"], "order_id": purchase["orderId"]}
             elif route == "/oauth2/v1/certs" and method == "GET":
                 answer = 200, {self._push_kid: _certificate(self._push_key, "local-only-google-push")}
             else:
@@ -227,6 +233,26 @@ class FakeGooglePlay:
         with self._lock:
             self.requests.append((method, route, answer[0]))
         return answer
+
+    def _local_purchase(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """LOCAL ONLY: what the app's billing library and Pub/Sub would do: buy, then the signed RTDN push."""
+        try:
+            product, account = str(params["product_id"]), str(params["account_token"])
+            amount, currency = int(params["amount"]), str(params["currency"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GoogleError(400, "INVALID_ARGUMENT", f"bad purchase: {exc}") from exc
+        if params.get("subscription"):
+            token = self.subscribe(product, account, amount, currency)
+            note: dict[str, Any] = {
+                "subscriptionNotification": {"notificationType": 4, "purchaseToken": token, "subscriptionId": product}
+            }
+        else:
+            token = self.buy_product(product, account, amount, currency)
+            note = {"oneTimeProductNotification": {"notificationType": 1, "purchaseToken": token, "sku": product}}
+        return {
+            "purchase_token": token,
+            "push": {"body": self.rtdn(note), "authorization": f"Bearer {self.push_token(self.push_audience)}"},
+        }
 
     def _token(self, body: str) -> dict[str, Any]:
         form = dict(parse_qsl(body))

@@ -24,6 +24,7 @@ import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
 from local_stack.auth import issue_token
+from local_stack.fake_google_play import PUSH_SERVICE_ACCOUNT, FakeGooglePlay, FakeGooglePlayServer
 from local_stack.fake_stripe import LOCAL_API_KEY, Delivery, FakeStripe, FakeStripeServer, sign
 from local_stack.moto_patches import (
     atomic_dynamodb_writes,
@@ -105,6 +106,8 @@ class LocalStack:
         self.api: ApiGateway | None = None
         self.stripe: FakeStripe = FakeStripe()
         self.stripe_server: FakeStripeServer | None = None
+        self.google: FakeGooglePlay = FakeGooglePlay()
+        self.google_server: FakeGooglePlayServer | None = None
         self.runtime: LambdaRuntime | None = None
         self.created: CreatedResources | None = None
         self.pollers: list[tuple[str, StreamPoller]] = []  # (consumer function, its stream poller)
@@ -165,6 +168,8 @@ class LocalStack:
         if self._serve_api:
             self.api = ApiGateway(self, [], host=self.host, port=self._port, console_root=ROOT / "console")
         self.stripe_server = FakeStripeServer(self.stripe, self.host, self._stripe_port)
+        self.google_server = FakeGooglePlayServer(self.google, self.host)
+        self.google.push_audience = self._google_audience()
         self._start_moto()
         self.created = create_resources(_session(), self.moto_endpoint, self.template)
         self.created.refs.update(self.parameter_overrides())
@@ -195,6 +200,7 @@ class LocalStack:
             self.webhooks.retarget("stripe", self.stripe.webhook_url)
         self._send_webhooks_through_the_outbox()
         self.stripe_server.start()
+        self.google_server.start()
         if self.api is not None:
             self.api.start()
         self._start_stream_consumers()
@@ -207,8 +213,13 @@ class LocalStack:
     def base_env(self) -> dict[str, str]:
         """What every function sees besides its template environment (region, endpoints, local secrets)."""
         assert self.stripe_server is not None
+        assert self.google_server is not None
         return {
             **FAKE_CREDENTIALS,
+            # LOCAL ONLY: the fake Google's Play API, its OIDC certificates, and the service account key it issued.
+            "GOOGLE_PLAY_API_BASE": self.google_server.url,
+            "GOOGLE_OIDC_CERTS_URL": f"{self.google_server.url}/oauth2/v1/certs",
+            "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY": self.google.service_account_key(),
             "AWS_ENDPOINT_URL": self.moto_endpoint,
             "MOTO_PORT": str(self._moto_port),
             "POWERTOOLS_TRACE_DISABLED": "1",
@@ -221,7 +232,16 @@ class LocalStack:
         No secrets: those are in moto's Secrets Manager (``resources.LOCAL_SECRET_VALUES``).
         """
         assert self.stripe_server is not None
-        return {"Stage": "local", "StripeApiBase": self.stripe_server.url, "SenderEmail": LOCAL_SENDER}
+        return {
+            "Stage": "local",
+            "StripeApiBase": self.stripe_server.url,
+            "SenderEmail": LOCAL_SENDER,
+            "GooglePubsubAudience": self._google_audience(),
+            "GooglePubsubServiceAccount": PUSH_SERVICE_ACCOUNT,
+        }
+
+    def _google_audience(self) -> str:
+        return f"{self.api.url}/webhooks/google" if self.api is not None else "local-only-google-audience"
 
     def stop(self) -> None:
         """Stop everything started, in reverse order, and restore this process's state."""
@@ -231,6 +251,8 @@ class LocalStack:
             self.api.stop()
         if self.stripe_server is not None:
             self.stripe_server.stop()
+        if self.google_server is not None:
+            self.google_server.stop()
         if self._saver is not None:
             self._saver.stop()  # the last save: nothing writes any more
             log.info("state saved to %s in %.2f s", self.state_dir, self._saver.last_seconds)
@@ -395,7 +417,11 @@ class LocalStack:
     def _providers(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
         """Where the fake payment providers listen, for clients playing the app's payment SDK."""
         assert self.stripe_server is not None
-        return 200, {"stripe": {"api_base": self.stripe_server.url, "api_key": LOCAL_API_KEY, "local_only": True}}
+        assert self.google_server is not None
+        return 200, {
+            "stripe": {"api_base": self.stripe_server.url, "api_key": LOCAL_API_KEY, "local_only": True},
+            "google": {"api_base": self.google_server.url, "local_only": True},
+        }
 
     def _dev_token(self, query: Mapping[str, list[str]]) -> tuple[int, Any]:
         """LOCAL ONLY: a dev token for any user and staff groups (as `make token`), for the console's dev sign-in."""

@@ -72,6 +72,14 @@ class Config(BaseModel):
     )
     # OCSP revocation checks against Apple (network). Off only where the chain is a test chain.
     apple_online_checks: bool = Field(default=True, alias="APPLE_ONLINE_CHECKS")
+    # App Store Server API (answers to CONSUMPTION_REQUEST): the in-app purchase key (.p8 PEM), its id and
+    # the issuer id; read by apple_adapter.app_store_api. The base URL is for the local stack/tests only.
+    apple_api_signing_key: str = Field(default="", repr=False, alias="APPLE_API_SIGNING_KEY")
+    apple_api_key_id: str = Field(default="", alias="APPLE_API_KEY_ID")
+    apple_api_issuer_id: str = Field(default="", alias="APPLE_API_ISSUER_ID")
+    apple_api_base: str = Field(default="", alias="APPLE_API_BASE")
+    # Whether the customer agreed (terms of service) that consumption data may be shared with Apple.
+    apple_customer_consented: bool = Field(default=False, alias="APPLE_CUSTOMER_CONSENTED")
     # Google Play RTDN through a Pub/Sub push subscription with an OIDC token.
     google_pubsub_audience: str = Field(default="", alias="GOOGLE_PUBSUB_AUDIENCE")
     google_pubsub_service_account: str = Field(default="", alias="GOOGLE_PUBSUB_SERVICE_ACCOUNT")

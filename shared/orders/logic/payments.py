@@ -299,12 +299,28 @@ def handle_event(event: PaymentEvent) -> WebhookResult:
     left unacknowledged: Google Play refunds it by itself after three days.
     """
     result = _handle_event(event)
-    if event.provider_references.get("acknowledgement") == "pending" and result.entry.outcome in _ACKNOWLEDGED_OUTCOMES:
+    refs = event.provider_references
+    if refs.get("acknowledgement") == "pending" and result.entry.outcome in _ACKNOWLEDGED_OUTCOMES:
         from orders.payments import acknowledge
 
         acknowledge(event)
         logger.info("store purchase acknowledged", provider=event.provider.value)
+    if refs.get("consumption_request") == "pending" and result.entry.outcome is PaymentOutcome.NOTED:
+        _answer_consumption_request(event)
     return result
+
+
+_DELIVERED = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+
+def _answer_consumption_request(event: PaymentEvent) -> None:
+    """Apple asks, before deciding a refund the user asked it for, whether we delivered (docs/payments.md)."""
+    from orders.payments import answer_consumption_request
+
+    order = orders_repository().get(event.order_id) if event.order_id else None
+    delivered = order is not None and order.status in _DELIVERED
+    answer_consumption_request(event, delivered=delivered)
+    logger.info("consumption request answered", delivered=delivered)
 
 
 def _handle_event(event: PaymentEvent) -> WebhookResult:
@@ -315,6 +331,11 @@ def _handle_event(event: PaymentEvent) -> WebhookResult:
         order_id = repo.order_for_reference(event.provider.value, event.payment_reference)
         if order_id is not None:
             event = event.model_copy(update={"order_id": order_id})
+    if event.order_id is None and event.kind is PaymentEventKind.OTHER:
+        # Names no order and means nothing (Apple TEST, Google testNotification...): answered, not kept.
+        logger.info("provider event with no effect", event_type=event.event_type)
+        ignored = LedgerEntry.of(event, received_at=received_at, outcome=PaymentOutcome.IGNORED)
+        return WebhookResult(entry=ignored, duplicate=False)
     if event.order_id is None:
         return _record_unmatched(event, received_at, PaymentOutcome.UNKNOWN_ORDER)
     for attempt in range(_ATTEMPTS):

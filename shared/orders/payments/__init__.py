@@ -20,6 +20,7 @@ __all__ = [
     "PaymentProvider",
     "WebhookAdapter",
     "acknowledge",
+    "answer_consumption_request",
     "payment_provider",
     "webhook_adapter",
 ]
@@ -41,6 +42,16 @@ def acknowledge(event: PaymentEvent) -> None:
         adapter = _google_webhooks()
         assert isinstance(adapter, GoogleWebhooks)
         adapter.acknowledge(event)
+
+
+def answer_consumption_request(event: PaymentEvent, *, delivered: bool) -> None:
+    """Answer Apple's CONSUMPTION_REQUEST for ``event``'s transaction (App Store Server API)."""
+    if event.provider is Provider.APPLE:
+        from orders.payments.apple_adapter import AppleWebhooks
+
+        adapter = _apple_webhooks()
+        assert isinstance(adapter, AppleWebhooks)
+        adapter.answer_consumption_request(event, delivered)
 
 
 def payment_provider() -> PaymentProvider:

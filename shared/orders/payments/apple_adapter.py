@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 from orders import errors
 from orders.layer_paths import use_apple_deps
 from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund
-from orders.payments.money import from_milliunits
+from orders.payments.money import exponent, from_milliunits
 from orders.payments.tokens import order_id_from_token
 
 if TYPE_CHECKING:
+    from appstoreserverlibrary.api_client import AppStoreServerAPIClient
+    from appstoreserverlibrary.models.JWSRenewalInfoDecodedPayload import JWSRenewalInfoDecodedPayload
     from appstoreserverlibrary.models.JWSTransactionDecodedPayload import JWSTransactionDecodedPayload
     from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier
 
@@ -34,6 +36,17 @@ _KINDS = {
     "DID_RENEW": PaymentEventKind.RENEWED,
     "REFUND": PaymentEventKind.REFUNDED,
 }
+# Noted on the order's timeline: no money moves (REFUND carries the money back).
+_NOTICES = {
+    "REVOKE": "PURCHASE_REVOKED",  # Family Sharing: a family member lost access; the purchaser keeps it
+    "EXPIRED": "SUBSCRIPTION_EXPIRED",
+    "DID_FAIL_TO_RENEW": "SUBSCRIPTION_BILLING_RETRY",
+    "DID_FAIL_TO_RENEW/GRACE_PERIOD": "SUBSCRIPTION_GRACE_PERIOD",
+    "CONSUMPTION_REQUEST": "REFUND_CONSUMPTION_REQUESTED",
+    "REFUND_DECLINED": "REFUND_DECLINED_BY_STORE",
+    "REFUND_REVERSED": "REFUND_REVERSED_BY_STORE",
+}
+_PERCENT_SCALE = 100_000  # revocationPercentage: 50000 = 50.000 %
 
 
 def load_root_certificates(values: tuple[str, ...]) -> list[bytes]:
@@ -55,8 +68,16 @@ def load_root_certificates(values: tuple[str, ...]) -> list[bytes]:
 class AppleWebhooks:
     provider = Provider.APPLE
 
-    def __init__(self, verifier: SignedDataVerifier | None) -> None:
+    def __init__(
+        self,
+        verifier: SignedDataVerifier | None,
+        api: AppStoreServerAPIClient | None = None,
+        *,
+        customer_consented: bool = False,
+    ) -> None:
         self._verifier = verifier
+        self._api = api
+        self._customer_consented = customer_consented
 
     @classmethod
     def from_config(cls, config: Config) -> AppleWebhooks:
@@ -74,7 +95,30 @@ class AppleWebhooks:
             config.apple_bundle_id,
             config.apple_app_apple_id,
         )
-        return cls(verifier)
+        return cls(verifier, app_store_api(config), customer_consented=config.apple_customer_consented)
+
+    def answer_consumption_request(self, event: PaymentEvent, delivered: bool) -> None:
+        """Send consumption information for the transaction Apple asked about (App Store Server API).
+
+        What we tell Apple (docs/payments.md): delivered or not, nothing consumed is claimed, and no
+        refund preference: Apple decides. ``customerConsented`` is the configured consent setting.
+        """
+        from appstoreserverlibrary.api_client import APIException
+        from appstoreserverlibrary.models.ConsumptionRequest import ConsumptionRequest
+        from appstoreserverlibrary.models.DeliveryStatus import DeliveryStatus
+
+        if self._api is None:
+            raise errors.ProviderUnavailable(provider="apple", reason="App Store Server API not configured")
+        transaction_id = event.provider_references["transaction_id"]
+        request = ConsumptionRequest(
+            customerConsented=event.provider_references.get("customer_consented") == "true",
+            sampleContentProvided=False,
+            deliveryStatus=DeliveryStatus.DELIVERED if delivered else DeliveryStatus.UNDELIVERED_OTHER,
+        )
+        try:
+            self._api.send_consumption_information(transaction_id, request)
+        except (APIException, OSError) as exc:
+            raise errors.ProviderUnavailable(provider="apple", reason=type(exc).__name__) from exc
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> PaymentEvent:
         use_apple_deps()
@@ -91,11 +135,13 @@ class AppleWebhooks:
             raise errors.WebhookNotConfigured(provider="apple")
         try:
             notification = self._verifier.verify_and_decode_notification(signed)
-            transaction = None
+            transaction = renewal = None
             if notification.data is not None and notification.data.signedTransactionInfo:
                 transaction = self._verifier.verify_and_decode_signed_transaction(
                     notification.data.signedTransactionInfo
                 )
+            if notification.data is not None and notification.data.signedRenewalInfo:
+                renewal = self._verifier.verify_and_decode_renewal_info(notification.data.signedRenewalInfo)
         except VerificationException as exc:
             raise errors.WebhookSignatureInvalid(reason=VerificationStatus(exc.status).name) from exc
         if not notification.notificationUUID:
@@ -103,7 +149,17 @@ class AppleWebhooks:
         event_type = notification.rawNotificationType or "UNKNOWN"
         if notification.rawSubtype:
             event_type += f"/{notification.rawSubtype}"
-        return to_event(notification.notificationUUID, event_type, notification.rawNotificationType, transaction)
+        event = to_event(
+            notification.notificationUUID, event_type, notification.rawNotificationType, transaction, renewal
+        )
+        if notification.rawNotificationType == "CONSUMPTION_REQUEST" and notification.data is not None:
+            references = dict(event.provider_references)
+            references["consumption_request"] = "pending"
+            references["customer_consented"] = "true" if self._customer_consented else "false"
+            if notification.data.rawConsumptionRequestReason:
+                references["consumption_request_reason"] = notification.data.rawConsumptionRequestReason
+            event = event.model_copy(update={"provider_references": references})
+        return event
 
 
 def _ms(value: int | None) -> datetime | None:
@@ -111,9 +167,16 @@ def _ms(value: int | None) -> datetime | None:
 
 
 def to_event(
-    event_id: str, event_type: str, notification_type: str | None, tx: JWSTransactionDecodedPayload | None
+    event_id: str,
+    event_type: str,
+    notification_type: str | None,
+    tx: JWSTransactionDecodedPayload | None,
+    renewal: JWSRenewalInfoDecodedPayload | None = None,
 ) -> PaymentEvent:
     kind = _KINDS.get(notification_type or "", PaymentEventKind.OTHER)
+    notice = _NOTICES.get(event_type) or _NOTICES.get(notification_type or "")
+    if notice is not None:
+        kind = PaymentEventKind.NOTICE
     if tx is None:
         return PaymentEvent(
             provider=Provider.APPLE, event_id=event_id, event_type=event_type, kind=PaymentEventKind.OTHER
@@ -125,11 +188,17 @@ def to_event(
         "original_transaction_id": tx.originalTransactionId,
         "product_id": tx.productId,
         "environment": tx.rawEnvironment,
+        "revocation_type": tx.rawRevocationType,
+        "revocation_reason": tx.rawRevocationReason,
     }
+    if renewal is not None and renewal.gracePeriodExpiresDate:
+        references["grace_period_expires_at"] = _iso(renewal.gracePeriodExpiresDate)
     refunds = []
-    if kind is PaymentEventKind.REFUNDED and tx.transactionId and amount is not None:
-        # Apple refunds a whole transaction; the transaction id is the refund's identity.
-        refunds.append(ProviderRefund(refund_id=f"refund:{tx.transactionId}", amount=amount))
+    if kind is PaymentEventKind.REFUNDED and tx.transactionId and tx.price is not None and currency:
+        # Apple refunds a transaction, wholly or (REFUND_PRORATED) by revocationPercentage; the
+        # transaction id is the refund's identity. A prorated amount is rounded down to a minor unit.
+        refunded = _refunded_minor(tx.price, tx.rawRevocationType, tx.revocationPercentage, currency)
+        refunds.append(ProviderRefund(refund_id=f"refund:{tx.transactionId}", amount=refunded))
     return PaymentEvent(
         provider=Provider.APPLE,
         event_id=event_id,
@@ -143,4 +212,37 @@ def to_event(
         refunds=refunds,
         subscription_expires_at=_ms(tx.expiresDate),
         occurred_at=_ms(tx.purchaseDate),
+        notice=notice,
     )
+
+
+def _iso(value: int) -> str | None:
+    moment = _ms(value)
+    return moment.isoformat() if moment else None
+
+
+def _refunded_minor(price_milli: int, revocation_type: str | None, percentage: int | None, currency: str) -> int:
+    if revocation_type == "REFUND_PRORATED" and percentage is not None:
+        price_milli = price_milli * percentage // _PERCENT_SCALE
+    return int(price_milli * 10 ** exponent(currency) // 1000)
+
+
+def app_store_api(config: Config) -> AppStoreServerAPIClient | None:
+    """The App Store Server API client (consumption information): the ONE place its signing key is read."""
+    from appstoreserverlibrary.api_client import AppStoreServerAPIClient
+    from appstoreserverlibrary.models.Environment import Environment
+
+    key = config.apple_api_signing_key.strip()
+    if not key or not config.apple_api_key_id or not config.apple_api_issuer_id:
+        return None
+    client = AppStoreServerAPIClient(
+        key.encode(),
+        config.apple_api_key_id,
+        config.apple_api_issuer_id,
+        config.apple_bundle_id,
+        Environment(config.apple_environment),
+    )
+    if config.apple_api_base:
+        # Local stack and tests only: the library's base URL follows the environment; point it at a fake.
+        client._base_url = config.apple_api_base.rstrip("/")
+    return client
