@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration e2e events openapi build deploy invoke token demo bench clean
+.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration e2e events openapi build deploy deploy-check secrets smoke invoke token demo bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -110,11 +110,32 @@ events: $(VENV)/.installed ## Regenerate events/*.json from the template's route
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers
 	$(PY) tools/openapi.py > docs/openapi.json
 
-build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH)
-	$(SAM) build
+# sam build needs the functions' runtime: the newest pyenv 3.13, else python3.13 on PATH.
+PY313_BIN := $(or $(shell ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.13*/bin 2>/dev/null | tail -1),$(shell dirname "$$(command -v python3.13)" 2>/dev/null))
+SAM_PATH := PATH="$(PY313_BIN):$$PATH"
 
-deploy: build ## sam deploy to ENV=dev|prod (samconfig.toml)
-	$(SAM) deploy --config-env $(ENV)
+build: $(SAM_VENV)/.installed ## sam build (python3.13: under pyenv, or on PATH)
+	$(SAM_PATH) $(SAM) build
+
+# First use (no samconfig entry for this ENV's stack yet, or GUIDED=1): sam deploy --guided asks for
+# every parameter and saves the answers to samconfig.toml. docs/deploy.md walks through it.
+deploy: build ## Deploy to ENV=dev|prod with your AWS credentials (guided the first time); then `make secrets`
+	@if [ -n "$(GUIDED)" ] || ! grep -q '^\[$(ENV)\.deploy\.parameters\]' samconfig.toml; then \
+		echo "First deploy of ENV=$(ENV): sam deploy --guided (answers are saved to samconfig.toml)" >&2; \
+		$(SAM) deploy --guided --config-env $(ENV); \
+	else \
+		$(SAM) deploy --config-env $(ENV); \
+	fi
+
+secrets: $(VENV)/.installed ## Put the provider credentials into the stack's secrets (asks for each; ENV=dev|prod, STACK=...)
+	$(PY) tools/secrets.py --stack $(or $(STACK),orders-$(ENV))
+
+deploy-check: setup ## Build, package and sam deploy into a local moto server; check the result (no AWS account)
+	$(PY) tools/deploy_check.py --sam $(SAM)
+
+smoke: $(VENV)/.installed ## After a deploy: test users in the stack's Cognito pool, then the demo against URL=... (STACK=...)
+	@test -n "$(URL)" || { echo "usage: make smoke URL=https://<api>/<stage> [STACK=orders-dev]" >&2; exit 2; }
+	$(PY) tools/smoke.py --url $(URL) --stack $(or $(STACK),orders-$(ENV))
 
 bench: $(VENV)/.installed ## Run every benchmark (build/bench/*.json, BENCHMARKS.md regenerated); QUICK=1: smoke run into build/bench-quick/
 	$(PY) -m bench $(if $(QUICK),--quick,)
