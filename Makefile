@@ -128,7 +128,7 @@ deploy: build ## Deploy to ENV=dev|prod with your AWS credentials (guided the fi
 	fi
 
 secrets: $(VENV)/.installed ## Put the provider credentials into the stack's secrets (asks for each; ENV=dev|prod, STACK=...)
-	$(PY) tools/secrets.py --stack $(or $(STACK),orders-$(ENV))
+	$(PY) tools/put_secrets.py --stack $(or $(STACK),orders-$(ENV))
 
 deploy-check: setup ## Build, package and sam deploy into a local moto server; check the result (no AWS account)
 	$(PY) tools/deploy_check.py --sam $(SAM)
