@@ -24,7 +24,7 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     real_client = boto3.client
 
     def fake_client(name: str, *args: Any, **kwargs: Any) -> Any:
-        return client if name == "secretsmanager" else real_client(name, *args, **kwargs)
+        return client if name == "secretsmanager" else real_client(name, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(boto3, "client", fake_client)
     environment = {"STRIPE_API_KEY_SECRET_ARN": ARN, "SECRETS_MAX_AGE_SECONDS": "300"}
