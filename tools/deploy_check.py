@@ -303,9 +303,7 @@ def check(client: Any, template: dict[str, Any], packaged: Path, removed: dict[s
             continue
         functions_seen[name] = configuration.get("Environment", {}).get("Variables", {})
     for name, variables in functions_seen.items():
-        leaked = [
-            key for key in variables if key in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "APPLE_ROOT_CERTIFICATES")
-        ]
+        leaked = [key for key in variables if key in SECRET_VALUE_VARIABLES]
         if leaked:
             failed.append(f"{name}: secret-looking variables in its environment: {leaked}")
     webhook = functions_seen.get("PaymentWebhookFunction")
