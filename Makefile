@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration soak e2e events openapi build deploy invoke token demo bench clean console-deps console-deploy
+.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration soak e2e events openapi build deploy deploy-check secrets smoke invoke token demo bench clean console-deps console-deploy
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -125,8 +125,25 @@ build: $(SAM_VENV)/.installed ## sam build: the layer from shared/requirements.l
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (PATH or pyenv): sam build needs the runtime's Python" >&2; exit 2; }
 	PATH="$(dir $(PYTHON313)):$$PATH" UV="$(abspath $(UV))" LAYER_PYTHON="$(PYTHON313)" $(SAM) build
 
-deploy: build ## sam deploy to ENV=dev|prod (samconfig.toml)
-	$(SAM) deploy --config-env $(ENV)
+# First use (no samconfig entry for this ENV's stack yet, or GUIDED=1): sam deploy --guided asks for
+# every parameter and saves the answers to samconfig.toml. docs/deploy.md walks through it.
+deploy: build ## Deploy to ENV=dev|prod with your AWS credentials (guided the first time); then `make secrets`
+	@if [ -n "$(GUIDED)" ] || ! grep -q '^\[$(ENV)\.deploy\.parameters\]' samconfig.toml; then \
+		echo "First deploy of ENV=$(ENV): sam deploy --guided (answers are saved to samconfig.toml)" >&2; \
+		$(SAM) deploy --guided --config-env $(ENV); \
+	else \
+		$(SAM) deploy --config-env $(ENV); \
+	fi
+
+secrets: $(VENV)/.installed ## Put the provider credentials into the stack's secrets (asks for each; ENV=dev|prod, STACK=...)
+	$(PY) tools/put_secrets.py --stack $(or $(STACK),orders-$(ENV))
+
+deploy-check: setup ## Build, package and sam deploy into a local moto server; check the result (no AWS account)
+	UV="$(abspath $(UV))" $(PY) tools/deploy_check.py --sam $(SAM)
+
+smoke: $(VENV)/.installed ## After a deploy: test users in the stack's Cognito pool, then the demo against URL=... (STACK=...)
+	@test -n "$(URL)" || { echo "usage: make smoke URL=https://<api>/<stage> [STACK=orders-dev]" >&2; exit 2; }
+	$(PY) tools/smoke.py --url $(URL) --stack $(or $(STACK),orders-$(ENV))
 
 # The console's browser tests drive Debian's Chromium through its chromedriver (tests/e2e/test_console.py).
 console-deps: ## Install Chromium + chromedriver for the console's browser tests (apt-get; as root or with sudo)

@@ -32,6 +32,8 @@ class Demo:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     state: dict[str, Any] = field(default_factory=dict)
     http: requests.Session = field(default_factory=requests.Session)
+    # (user, groups) → bearer token: dev tokens locally; Cognito ID tokens against a deployed stack (tools/smoke.py).
+    token: Callable[[str, tuple[str, ...]], str] = issue_token
 
     def user(self, name: str) -> str:
         return f"{name}-{self.run_id}"
@@ -48,7 +50,7 @@ class Demo:
     ) -> Any:
         headers = dict(kwargs.pop("headers", {}))
         if as_user:
-            headers["Authorization"] = f"Bearer {issue_token(self.user(as_user), groups)}"
+            headers["Authorization"] = f"Bearer {self.token(self.user(as_user), groups)}"
         response = self.http.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
         if response.status_code != expect:
             raise DemoFailure(f"{method} {path}: expected {expect}, got {response.status_code}: {response.text[:300]}")
@@ -466,8 +468,8 @@ STEPS: list[tuple[str, Step]] = [
 ]
 
 
-def run_demo(url: str, steps: list[tuple[str, Step]] | None = None) -> int:
-    demo = Demo(url.rstrip("/"))
+def run_demo(url: str, steps: list[tuple[str, Step]] | None = None, demo: Demo | None = None) -> int:
+    demo = demo or Demo(url.rstrip("/"))
     started = time.perf_counter()
     print(f"demo against {demo.url} (run {demo.run_id})")
     for name, step in steps or STEPS:

@@ -215,3 +215,126 @@ def test_the_reports_bucket_is_private_encrypted_versioned_and_tls_only() -> Non
     assert bucket["LifecycleConfiguration"]["Rules"]
     policy = TEMPLATE["Resources"]["ReportsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false" for s in policy)
+
+
+# --- deployable to a fresh account (issue 14) ---------------------------------------------------
+def test_no_secret_is_a_parameter_and_no_rule_refuses_the_defaults() -> None:
+    # Secrets live in Secrets Manager; nothing secret may be typed into a parameter or the template.
+    for name, parameter in TEMPLATE["Parameters"].items():
+        assert not parameter.get("NoEcho"), f"{name}: a NoEcho parameter is a secret in the wrong home"
+        assert not any(word in name.lower() for word in ("secret", "apikey", "password", "certificate")), name
+    assert "Rules" not in TEMPLATE
+
+
+def test_every_named_secret_is_created_empty_and_readable_only_by_its_functions() -> None:
+    from orders.secrets import SECRETS
+
+    created = resources(TEMPLATE, "AWS::SecretsManager::Secret")
+    assert set(created) == {spec.resource for spec in SECRETS.values()}
+    for name, secret in created.items():
+        props = secret["Properties"]
+        assert "SecretString" not in props and "GenerateSecretString" not in props, f"{name} must be created empty"
+    readers: dict[str, set[str]] = {}
+    for function, statement in statements():
+        if "secretsmanager:GetSecretValue" in statement["Action"]:
+            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for target in targets:
+                readers.setdefault(target["Ref"], set()).add(function)
+    for spec in SECRETS.values():
+        env_name = spec.setting.upper()
+        wired = {
+            name
+            for name, fn in resources(TEMPLATE, "AWS::Serverless::Function").items()
+            if fn["Properties"]["Environment"]["Variables"].get(env_name) == {"Ref": spec.resource}
+        }
+        assert readers.get(spec.resource, set()) == wired, f"{spec.name}: readers {readers.get(spec.resource)}"
+    assert readers["StripeApiKeySecret"] == {"PaymentsFunction", "RefundWorkerFunction"}
+    assert readers["GoogleServiceAccountSecret"] == {"PaymentWebhookFunction"}
+
+
+def test_no_function_environment_carries_a_secret_value() -> None:
+    for name, function in resources(TEMPLATE, "AWS::Serverless::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        for key, value in variables.items():
+            if "SECRET" in key or key.endswith("_API_KEY"):
+                assert key.endswith("_SECRET_ARN") and "Ref" in value, f"{name}: {key} = {value}"
+
+
+def test_the_api_gateway_cloudwatch_role_is_created_when_asked_and_the_api_waits_for_it() -> None:
+    res = TEMPLATE["Resources"]
+    assert TEMPLATE["Conditions"]["CreateApiGatewayAccount"] == {
+        "Fn::Equals": [{"Ref": "CreateApiGatewayAccountRole"}, "true"]
+    }
+    assert res["ApiGatewayAccount"]["Condition"] == "CreateApiGatewayAccount"
+    assert res["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == {
+        "Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]
+    }
+    role = res["ApiGatewayCloudWatchRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert "AmazonAPIGatewayPushToCloudWatchLogs" in json.dumps(role["ManagedPolicyArns"])
+    # DependsOn may not name a resource whose condition is false: the API waits on a handle that refers to it.
+    assert res["OrdersApi"]["DependsOn"] == "ApiGatewayAccountReady"
+    assert "ApiGatewayAccount" in json.dumps(res["ApiGatewayAccountReady"]["Metadata"])
+
+
+def test_the_ops_topic_uses_a_key_cloudwatch_may_use_and_can_mail_an_alert_address() -> None:
+    res = TEMPLATE["Resources"]
+    assert res["OpsAlertsTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "OpsAlertsKey"}
+    key = res["OpsAlertsKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    cloudwatch = [s for s in key["KeyPolicy"]["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+    subscription = res["OpsAlertsEmailSubscription"]
+    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "OpsAlertsTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlertEmail"},
+    }
+
+
+def test_email_goes_through_a_configuration_set_whose_bounces_and_complaints_reach_notify() -> None:
+    res = TEMPLATE["Resources"]
+    identity = res["SenderIdentity"]
+    assert identity["Condition"] == "HasSender"
+    assert identity["Properties"]["ConfigurationSetAttributes"] == {
+        "ConfigurationSetName": {"Ref": "EmailConfigurationSet"}
+    }
+    destination = res["EmailEventDestination"]["Properties"]["EventDestination"]
+    assert set(destination["MatchingEventTypes"]) == {"bounce", "complaint"}
+    assert destination["SnsDestination"] == {"TopicARN": {"Ref": "EmailEventsTopic"}}
+    notify = res["NotifyFunction"]["Properties"]
+    assert notify["Events"]["EmailEvents"] == {"Type": "SNS", "Properties": {"Topic": {"Ref": "EmailEventsTopic"}}}
+    assert notify["Environment"]["Variables"]["SES_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}
+    # SES may publish to the encrypted topic
+    ses = [
+        s
+        for s in res["OpsAlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
+        if s["Principal"] == {"Service": "ses.amazonaws.com"}
+    ]
+    assert ses and res["EmailEventsTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "OpsAlertsKey"}
+    # No made-up sender: e-mail is off until a real one is given
+    assert TEMPLATE["Parameters"]["SenderEmail"]["Default"] == ""
+
+
+def test_every_queue_keeps_messages_14_days() -> None:
+    for name, queue in resources(TEMPLATE, "AWS::SQS::Queue").items():
+        assert queue["Properties"].get("MessageRetentionPeriod") == 1209600, name
+
+
+def test_apple_root_certificates_ship_in_the_layer_not_in_the_environment() -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    from orders.config import Config, shipped_apple_roots
+
+    for function in resources(TEMPLATE, "AWS::Serverless::Function").values():
+        assert "APPLE_ROOT_CERTIFICATES" not in function["Properties"]["Environment"]["Variables"]
+    roots = shipped_apple_roots()
+    assert Config().apple_root_certificates == roots
+    # Apple Root CA - G3, as Apple publishes it (SHA-256 fingerprint from apple.com/certificateauthority)
+    certificate = x509.load_der_x509_certificate(Path(roots[0]).read_bytes())
+    assert certificate.fingerprint(hashes.SHA256()).hex() == (
+        "63343abfb89a6a03ebb57e9b3f5fa7be7c4f5c756f3017b3a8c488c3653e9179"
+    )
+    assert Path(roots[0]).is_relative_to(ROOT / "shared")  # the layer's ContentUri

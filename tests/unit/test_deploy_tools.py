@@ -1,0 +1,100 @@
+"""tools/deploy_check.py and tools/smoke.py: the parts that decide what is deployed and checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.deploy_check import strip
+from tools.smoke import CognitoUsers
+
+
+def test_strip_takes_resources_out_and_leaves_placeholders_where_they_were_used() -> None:
+    # Given a template where a function refers to a pool moto cannot create, by Ref, GetAtt and Sub
+    template: dict[str, Any] = {
+        "Resources": {
+            "Pool": {"Type": "AWS::Cognito::UserPool"},
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "DependsOn": ["Pool", "Table"],
+                "Properties": {
+                    "Environment": {"Variables": {"POOL": {"Ref": "Pool"}, "TABLE": {"Ref": "Table"}}},
+                    "Role": {"Fn::GetAtt": ["Pool", "Arn"]},
+                    "Description": {"Fn::Sub": "uses ${Pool.Arn} and ${Table}"},
+                },
+            },
+            "Table": {"Type": "AWS::DynamoDB::Table"},
+        },
+        "Outputs": {"PoolId": {"Value": {"Ref": "Pool"}}, "TableName": {"Value": {"Ref": "Table"}}},
+    }
+    # When the pool is stripped
+    strip(template, {"Pool"})
+    # Then it is gone, what named it names a placeholder, and what did not stays as it was
+    fn = template["Resources"]["Fn"]
+    assert "Pool" not in template["Resources"]
+    assert fn["DependsOn"] == ["Table"]
+    assert fn["Properties"]["Environment"]["Variables"]["POOL"].endswith(":Pool")
+    assert fn["Properties"]["Environment"]["Variables"]["TABLE"] == {"Ref": "Table"}
+    assert fn["Properties"]["Role"].endswith(":Pool/Arn")
+    assert fn["Properties"]["Description"]["Fn::Sub"].startswith("uses arn:aws:not-checked:")
+    assert fn["Properties"]["Description"]["Fn::Sub"].endswith("and ${Table}")
+    assert list(template["Outputs"]) == ["TableName"]
+
+
+class FakeCognito:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**kwargs: Any) -> Any:
+            self.calls.append((name, kwargs))
+            return {"AuthenticationResult": {"IdToken": f"id-token-{len(self.calls)}"}}
+
+        return call
+
+
+def test_smoke_users_get_one_cognito_user_per_role_never_emailed_and_signed_in_server_side() -> None:
+    cognito = FakeCognito()
+    users = CognitoUsers(cognito, "pool-1", "client-1")
+    first = users.token("agent-ab12", ("support",))
+    assert users.token("agent-ab12", ("support",)) == first  # signed in once
+    names = [name for name, _ in cognito.calls]
+    assert names == ["admin_create_user", "admin_set_user_password", "admin_add_user_to_group", "admin_initiate_auth"]
+    created = cognito.calls[0][1]
+    assert created["MessageAction"] == "SUPPRESS"
+    assert {"Name": "email_verified", "Value": "false"} in created["UserAttributes"]
+    assert cognito.calls[2][1]["GroupName"] == "support"
+    assert cognito.calls[3][1]["AuthFlow"] == "ADMIN_USER_PASSWORD_AUTH"
+
+
+def test_make_secrets_finds_the_stacks_secrets_and_takes_values_from_the_environment_or_a_file(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    from tools.put_secrets import stack_secrets, value_for
+
+    class Pages:
+        def paginate(self, StackName: str) -> list[dict[str, Any]]:
+            return [
+                {
+                    "StackResourceSummaries": [
+                        {
+                            "ResourceType": "AWS::SecretsManager::Secret",
+                            "LogicalResourceId": "StripeApiKeySecret",
+                            "PhysicalResourceId": "arn:secret:stripe",
+                        },
+                        {"ResourceType": "AWS::SQS::Queue", "LogicalResourceId": "Q", "PhysicalResourceId": "url"},
+                    ]
+                }
+            ]
+
+    class Cfn:
+        def get_paginator(self, name: str) -> Pages:
+            return Pages()
+
+    assert stack_secrets(Cfn(), "orders-dev") == {"StripeApiKeySecret": "arn:secret:stripe"}
+    key_file = tmp_path / "play.json"
+    key_file.write_text('{"type": "service_account"}\n')
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_x")
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON_FILE", str(key_file))
+    assert value_for("STRIPE_API_KEY", "", interactive=False) == "sk_test_x"
+    assert value_for("GOOGLE_SERVICE_ACCOUNT_JSON", "", interactive=False) == '{"type": "service_account"}'
+    assert value_for("APPLE_API_KEY", "", interactive=False) is None
