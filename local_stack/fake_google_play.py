@@ -116,7 +116,7 @@ class FakeGooglePlay:
         return f"{self.base_url}/token"
 
     def service_account_key(self, token_uri: str | None = None) -> str:
-        """The JSON key file of the Play API's service account (``GOOGLE_PLAY_SERVICE_ACCOUNT_KEY``)."""
+        """The JSON key file of the Play API's service account (the local stack puts it in its secret)."""
         return json.dumps(
             {
                 "type": "service_account",

@@ -173,6 +173,10 @@ class LocalStack:
         self._start_moto()
         self.created = create_resources(_session(), self.moto_endpoint, self.template)
         self.created.refs.update(self.parameter_overrides())
+        # LOCAL ONLY: the service-account key the fake Google issued goes where a deployer puts the real one.
+        self.client("secretsmanager").put_secret_value(
+            SecretId=self.created.refs["GoogleServiceAccountSecret"], SecretString=self.google.service_account_key()
+        )
         # The local sender (a parameter override) must be a verified identity, as on AWS.
         self.client("ses").verify_email_identity(EmailAddress=LOCAL_SENDER)
         if self._seed and "CatalogTable" in self.created.tables:
@@ -216,10 +220,9 @@ class LocalStack:
         assert self.google_server is not None
         return {
             **FAKE_CREDENTIALS,
-            # LOCAL ONLY: the fake Google's Play API, its OIDC certificates, and the service account key it issued.
+            # LOCAL ONLY: the fake Google's Play API and its OIDC certificates (its key is in Secrets Manager).
             "GOOGLE_PLAY_API_BASE": self.google_server.url,
             "GOOGLE_OIDC_CERTS_URL": f"{self.google_server.url}/oauth2/v1/certs",
-            "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY": self.google.service_account_key(),
             "AWS_ENDPOINT_URL": self.moto_endpoint,
             "MOTO_PORT": str(self._moto_port),
             "POWERTOOLS_TRACE_DISABLED": "1",

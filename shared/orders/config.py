@@ -72,11 +72,8 @@ class Config(BaseModel):
     )
     # OCSP revocation checks against Apple (network). Off only where the chain is a test chain.
     apple_online_checks: bool = Field(default=True, alias="APPLE_ONLINE_CHECKS")
-    # App Store Server API (answers to CONSUMPTION_REQUEST): the in-app purchase key (.p8 PEM), its id and
-    # the issuer id; read by apple_adapter.app_store_api. The base URL is for the local stack/tests only.
-    apple_api_signing_key: str = Field(default="", repr=False, alias="APPLE_API_SIGNING_KEY")
-    apple_api_key_id: str = Field(default="", alias="APPLE_API_KEY_ID")
-    apple_api_issuer_id: str = Field(default="", alias="APPLE_API_ISSUER_ID")
+    # App Store Server API (answers to CONSUMPTION_REQUEST): its key is the APPLE_API_KEY secret (orders.secrets).
+    # The base URL is for the local stack/tests only.
     apple_api_base: str = Field(default="", alias="APPLE_API_BASE")
     # Whether the customer agreed (terms of service) that consumption data may be shared with Apple.
     apple_customer_consented: bool = Field(default=False, alias="APPLE_CUSTOMER_CONSENTED")
@@ -89,7 +86,6 @@ class Config(BaseModel):
     )
     # Play Developer API (purchase look-ups: order id, price; acknowledgements); the local stack/tests point
     # it at a fake. Its service account's JSON key (or base64 of it), read by google_adapter.play_credentials.
-    google_play_service_account_key: str = Field(default="", repr=False, alias="GOOGLE_PLAY_SERVICE_ACCOUNT_KEY")
     google_play_api_base: str = Field(default="https://androidpublisher.googleapis.com", alias="GOOGLE_PLAY_API_BASE")
     # Fulfilment and after-sales.
     unpaid_order_ttl_minutes: int = Field(default=30, ge=1, alias="UNPAID_ORDER_TTL_MINUTES")

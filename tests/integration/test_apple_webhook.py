@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import boto3
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -141,14 +142,17 @@ def consumption_runtime(aws: None, app_store: FakeAppStoreApi) -> LambdaRuntime:
     pem = app_store.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    refs = REFS | {"AppleRootCertificates": shared_chain().root_b64}
+    refs = REFS
     env = FAKE_AWS_ENV | {
         "APPLE_ONLINE_CHECKS": "false",
-        "APPLE_API_SIGNING_KEY": pem,
-        "APPLE_API_KEY_ID": KEY_ID,
-        "APPLE_API_ISSUER_ID": ISSUER_ID,
+        "APPLE_ROOT_CERTIFICATES": shared_chain().root_b64,
         "APPLE_API_BASE": app_store.url,
     }
+    # The App Store Server API key is where a deployer puts it: the stack's Apple secret.
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId="AppleApiKeySecret",
+        SecretString=json.dumps({"key_id": KEY_ID, "issuer_id": ISSUER_ID, "private_key": pem}),
+    )
     return LambdaRuntime(refs, base_env=env)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import boto3
 import pytest
 import requests
 
@@ -39,8 +40,11 @@ def _runtime(google: FakeGooglePlay, key: str) -> LambdaRuntime:
     env = FAKE_AWS_ENV | {
         "GOOGLE_PLAY_API_BASE": google.base_url,
         "GOOGLE_OIDC_CERTS_URL": f"{google.base_url}/oauth2/v1/certs",
-        "GOOGLE_PLAY_SERVICE_ACCOUNT_KEY": key,
     }
+    # The key is where a deployer puts it: the stack's Google service-account secret.
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId="GoogleServiceAccountSecret", SecretString=key
+    )
     return LambdaRuntime(refs, base_env=env)
 
 
@@ -111,6 +115,7 @@ def test_a_subscription_is_read_from_subscriptionsv2_and_acknowledged(api: Api, 
     assert result.body["outcome"] == "PAID"
     from orders.dal.repos import orders_repository
 
+    api.runtime.activate("PaymentWebhookFunction")
     stored = orders_repository().get(order["order_id"])
     assert stored is not None and stored.subscription_expires_at is not None
     assert google.acknowledged == [token]

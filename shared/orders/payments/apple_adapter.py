@@ -228,17 +228,33 @@ def _refunded_minor(price_milli: int, revocation_type: str | None, percentage: i
 
 
 def app_store_api(config: Config) -> AppStoreServerAPIClient | None:
-    """The App Store Server API client (consumption information): the ONE place its signing key is read."""
+    """The App Store Server API client (consumption information): the ONE place its signing key is read.
+
+    The key is the ``APPLE_API_KEY`` secret, JSON ``{"key_id", "issuer_id", "private_key"}`` (the .p8 text);
+    ``None`` while it is unset or unreadable (logged), so a consumption request is noted but not answered.
+    """
     from appstoreserverlibrary.api_client import AppStoreServerAPIClient
     from appstoreserverlibrary.models.Environment import Environment
 
-    key = config.apple_api_signing_key.strip()
-    if not key or not config.apple_api_key_id or not config.apple_api_issuer_id:
+    from orders import secrets
+
+    raw = secrets.value(secrets.SecretName.APPLE_API_KEY)
+    if raw is None:
+        return None
+    try:
+        key = json.loads(raw)
+        private_key, key_id, issuer_id = str(key["private_key"]).strip(), str(key["key_id"]), str(key["issuer_id"])
+    except (ValueError, TypeError, KeyError):
+        from orders.observability import logger
+
+        logger.error("secret APPLE_API_KEY is not JSON {key_id, issuer_id, private_key}")
+        return None
+    if not private_key or not key_id or not issuer_id:
         return None
     client = AppStoreServerAPIClient(
-        key.encode(),
-        config.apple_api_key_id,
-        config.apple_api_issuer_id,
+        private_key.encode(),
+        key_id,
+        issuer_id,
         config.apple_bundle_id,
         Environment(config.apple_environment),
     )

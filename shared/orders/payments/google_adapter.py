@@ -86,6 +86,13 @@ def play_credentials(key: str) -> Any:
         raise errors.ProviderUnavailable(provider="google", reason="service account key unreadable") from exc
 
 
+def _credentials_from_secret() -> Any:
+    """The Play API credentials from the secret store (503 PROVIDER_NOT_CONFIGURED while it is unset)."""
+    from orders import secrets
+
+    return play_credentials(secrets.require(secrets.SecretName.GOOGLE_SERVICE_ACCOUNT_JSON))
+
+
 def _money(value: Any) -> tuple[int | None, str | None]:
     """A google.type.Money ({currencyCode, units, nanos}) → (minor units, currency)."""
     if not isinstance(value, dict) or not isinstance(value.get("currencyCode"), str):
@@ -218,14 +225,13 @@ class GoogleWebhooks:
 
     @classmethod
     def from_config(cls, config: Config) -> GoogleWebhooks:
-        key = config.google_play_service_account_key
         return cls(
             audience=config.google_pubsub_audience,
             service_account=config.google_pubsub_service_account,
             package_name=config.google_package_name,
             certs_url=config.google_oidc_certs_url,
             # Credentials are made at the first Play call: a misconfigured key fails that call (503), not the import.
-            purchases=PlayDeveloperApi(config.google_play_api_base, lambda: play_credentials(key)),
+            purchases=PlayDeveloperApi(config.google_play_api_base, _credentials_from_secret),
         )
 
     def acknowledge(self, event: PaymentEvent) -> None:
