@@ -233,3 +233,8 @@ def test_two_users_racing_over_http_for_the_last_item_one_wins(local_stack: Runn
     assert {r.json()["code"] for r in results if r.status_code == 409} == {"OUT_OF_STOCK"}
     left = requests.get(f"{local_stack.url}/products/{sku}", timeout=10).json()
     assert left.get("stock", 0) in (0, None) or left.get("available") is False
+    # (The stack is shared by the e2e tests: take the sold-out product off sale for the others, e.g. the demo.)
+    off = requests.patch(
+        f"{local_stack.url}/products/{sku}", json={"active": False}, headers=auth("e2e-ops", "ops"), timeout=10
+    )
+    assert off.status_code == 200, off.text

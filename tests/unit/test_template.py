@@ -248,7 +248,13 @@ def test_every_named_secret_is_created_empty_and_readable_only_by_its_functions(
             if fn["Properties"]["Environment"]["Variables"].get(env_name) == {"Ref": spec.resource}
         }
         assert readers.get(spec.resource, set()) == wired, f"{spec.name}: readers {readers.get(spec.resource)}"
-    assert readers["StripeApiKeySecret"] == {"PaymentsFunction", "RefundWorkerFunction"}
+    # Paying and refunding, and cancelling a started PaymentIntent (cancel and the expiry job).
+    assert readers["StripeApiKeySecret"] == {
+        "PaymentsFunction",
+        "RefundWorkerFunction",
+        "OrderQueryFunction",
+        "SchedulerFunction",
+    }
     assert readers["GoogleServiceAccountSecret"] == {"PaymentWebhookFunction"}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,12 +71,13 @@ class AppleWebhooks:
     def __init__(
         self,
         verifier: SignedDataVerifier | None,
-        api: AppStoreServerAPIClient | None = None,
+        api: Callable[[], AppStoreServerAPIClient | None] | None = None,
         *,
         customer_consented: bool = False,
     ) -> None:
         self._verifier = verifier
-        self._api = api
+        # Made at the first consumption request: its key is a secret, read only when it is needed.
+        self._api_factory = api
         self._customer_consented = customer_consented
 
     @classmethod
@@ -95,7 +96,7 @@ class AppleWebhooks:
             config.apple_bundle_id,
             config.apple_app_apple_id,
         )
-        return cls(verifier, app_store_api(config), customer_consented=config.apple_customer_consented)
+        return cls(verifier, lambda: app_store_api(config), customer_consented=config.apple_customer_consented)
 
     def answer_consumption_request(self, event: PaymentEvent, delivered: bool) -> None:
         """Send consumption information for the transaction Apple asked about (App Store Server API).
@@ -107,7 +108,8 @@ class AppleWebhooks:
         from appstoreserverlibrary.models.ConsumptionRequest import ConsumptionRequest
         from appstoreserverlibrary.models.DeliveryStatus import DeliveryStatus
 
-        if self._api is None:
+        api = self._api_factory() if self._api_factory is not None else None
+        if api is None:
             raise errors.ProviderUnavailable(provider="apple", reason="App Store Server API not configured")
         transaction_id = event.provider_references["transaction_id"]
         request = ConsumptionRequest(
@@ -116,7 +118,7 @@ class AppleWebhooks:
             deliveryStatus=DeliveryStatus.DELIVERED if delivered else DeliveryStatus.UNDELIVERED_OTHER,
         )
         try:
-            self._api.send_consumption_information(transaction_id, request)
+            api.send_consumption_information(transaction_id, request)
         except (APIException, OSError) as exc:
             raise errors.ProviderUnavailable(provider="apple", reason=type(exc).__name__) from exc
 
@@ -231,7 +233,7 @@ def app_store_api(config: Config) -> AppStoreServerAPIClient | None:
     """The App Store Server API client (consumption information): the ONE place its signing key is read.
 
     The key is the ``APPLE_API_KEY`` secret, JSON ``{"key_id", "issuer_id", "private_key"}`` (the .p8 text);
-    ``None`` while it is unset or unreadable (logged), so a consumption request is noted but not answered.
+    ``None`` while it is unset or unreadable (logged): the consumption request then answers 503 and Apple retries.
     """
     from appstoreserverlibrary.api_client import AppStoreServerAPIClient
     from appstoreserverlibrary.models.Environment import Environment
