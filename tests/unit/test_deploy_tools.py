@@ -98,3 +98,22 @@ def test_make_secrets_finds_the_stacks_secrets_and_takes_values_from_the_environ
     assert value_for("STRIPE_API_KEY", "", interactive=False) == "sk_test_x"
     assert value_for("GOOGLE_SERVICE_ACCOUNT_JSON", "", interactive=False) == '{"type": "service_account"}'
     assert value_for("APPLE_API_KEY", "", interactive=False) is None
+
+
+def test_make_deploy_is_guided_for_an_environment_samconfig_does_not_know_yet() -> None:
+    import subprocess
+
+    from local_stack.template import ROOT
+
+    def dry_run(*args: str) -> str:
+        # make -n prints the recipe; the shell `if` inside it is what runs on a real deploy: evaluate it
+        # with sam replaced by echo.
+        recipe = subprocess.run(
+            ["make", "-s", "-n", "deploy", *args, "SAM=echo sam"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+        last = recipe[recipe.index("if [") :]
+        return subprocess.run(["bash", "-c", last], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+    assert dry_run("ENV=qa").strip() == "sam deploy --guided --config-env qa"
+    assert dry_run("ENV=dev").strip() == "sam deploy --config-env dev"
+    assert dry_run("ENV=dev", "GUIDED=1").strip() == "sam deploy --guided --config-env dev"
