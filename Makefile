@@ -50,7 +50,7 @@ setup: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS_VENV)/.installed ## Cre
 
 # The run command needs only the project venv (SAM CLI is not used locally): a fresh clone starts fast.
 run: $(VENV)/.installed ## Set up what is missing, then run the whole system on http://127.0.0.1:3000 (PORT=...; FRESH=1 starts empty; Ctrl-C stops)
-	$(PY) -m local_stack --port $(PORT) $(if $(FRESH),--fresh)
+	$(PY) -m local_stack --port $(PORT) --state-dir .local-state $(if $(FRESH),--fresh)
 
 token: $(VENV)/.installed ## Print a dev JWT and nothing else: make token USER_ID=user-0001 GROUPS=reviewer,ops [TTL=3600]
 	@$(PY) -m local_stack token --user $(or $(USER_ID),user-0001) --groups "$(GROUPS)" --ttl $(or $(TTL),3600)

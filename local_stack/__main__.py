@@ -1,8 +1,8 @@
 """``python -m local_stack [run|token|invoke|demo]``: the local stack's command line.
 
-- ``run`` (the default): start everything on 127.0.0.1 and serve until Ctrl-C. The state is kept
-  under ``.local-state/`` and restored at the next start (``--fresh``: start empty;
-  ``--in-memory``: keep nothing on disk).
+- ``run`` (the default): start everything on 127.0.0.1 and serve until Ctrl-C. With
+  ``--state-dir DIR`` (``make run`` passes ``.local-state``) the state is kept there and restored
+  at the next start (``--fresh``: forget it and start empty); without, everything is in memory.
 - ``token --user U [--groups a,b] [--ttl S]``: print a dev JWT, and nothing else.
 - ``invoke FN EVENT``: run one function of template.yaml with an event file, in-process
   against a fresh local stack; the response goes to stdout, logs to stderr.
@@ -25,7 +25,6 @@ from types import FrameType
 from typing import TextIO
 
 DEFAULT_PORT = 3000
-ROOT_DIR = Path(__file__).resolve().parent.parent
 
 
 def _configure_logging(stream: TextIO | None = None) -> None:
@@ -46,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     _configure_logging()
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     log = logging.getLogger("local_stack")
-    state_dir = None if args.in_memory else Path(args.state_dir)
+    state_dir = Path(args.state_dir) if args.state_dir else None
     stack = LocalStack(
         port=args.port, stripe_port=args.stripe_port, moto_port=args.moto_port, state_dir=state_dir, fresh=args.fresh
     )
@@ -125,11 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         target.add_argument("--moto-port", type=int, default=int(os.environ.get("LOCAL_MOTO_PORT", 0)))
         target.add_argument(
             "--state-dir",
-            default=os.environ.get("LOCAL_STACK_STATE_DIR", str(ROOT_DIR / ".local-state")),
-            help="where the state is kept between runs (default: .local-state/)",
+            default=os.environ.get("LOCAL_STACK_STATE_DIR") or None,
+            help="keep the state in this folder between runs (make run: .local-state); default: in memory only",
         )
-        target.add_argument("--fresh", action="store_true", help="forget the saved state and start empty")
-        target.add_argument("--in-memory", action="store_true", help="keep nothing on disk (state lost at stop)")
+        target.add_argument("--fresh", action="store_true", help="forget the state saved in --state-dir; start empty")
     token = sub.add_parser("token", help="print a dev JWT for a user (and nothing else)")
     token.add_argument("--user", required=True)
     token.add_argument("--groups", default="", help="comma-separated: reviewer,support,ops,analyst")
