@@ -19,6 +19,7 @@ After every step, once the workflows and the stream have settled, it checks the 
 * stock + reserved + sold == what was stocked;
 * no CANCELLED order keeps a charge without an automatic refund;
 * every timeline is contiguous (versions 1..n) and its last status change ends at the order's status;
+* the refunds of an order approved without review add up to at most the auto-approve limit;
 * every API read answers 2xx, and no call answers 5xx.
 
 CI runs it derandomized (a fixed seed). ``make soak`` raises the number of histories
@@ -67,6 +68,7 @@ ADDRESS = {"name": "Ada", "line1": "1 Row", "city": "London", "postal_code": "N1
 PAID_STATES = ("PAID", "PENDING_SHIPMENT", "SHIPPED", "DELIVERED", "COMPLETED")
 UNPAID = ("PENDING_PAYMENT", "PAYMENT_FAILED")
 STOCKED = 3
+AUTO_APPROVE_MAX = int(TEMPLATE["Parameters"]["RefundAutoApproveMaxMinor"]["Default"])
 
 EXAMPLES = int(os.environ.get("MONEY_SOAK_EXAMPLES") or 10)
 STEPS = int(os.environ.get("MONEY_SOAK_STEPS") or 25)
@@ -561,6 +563,10 @@ class MoneyMachine(RuleBasedStateMachine):
             )
         if (status == "REFUNDED") != (refunded == total and status != "CANCELLED"):
             self.violation("refunded_status_mismatch", f"{oid}: {status} with refunded {refunded} of {total}")
+        # Review: refunds approved by policy add up, per order, to at most the auto-approve limit.
+        auto = sum(r["amount"] for r in refunds if r.get("decided_by") == "system:auto" and not r.get("automatic"))
+        if auto > AUTO_APPROVE_MAX:
+            self.violation("auto_approved_over_limit", f"{oid}: {auto} approved without review")
         # Timeline: versions 1..n, and the last status change ends at the order's status.
         versions = [e["version"] for e in events]
         if versions != list(range(1, order["version"] + 1)):
