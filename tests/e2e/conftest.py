@@ -34,7 +34,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
     started = time.perf_counter()
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local_stack", "--port", str(port), "--in-memory"],
+            [sys.executable, "-m", "local_stack", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
