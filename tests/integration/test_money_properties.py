@@ -563,8 +563,13 @@ class MoneyMachine(RuleBasedStateMachine):
             )
         if (status == "REFUNDED") != (refunded == total and status != "CANCELLED"):
             self.violation("refunded_status_mismatch", f"{oid}: {status} with refunded {refunded} of {total}")
-        # Review: refunds approved by policy add up, per order, to at most the auto-approve limit.
-        auto = sum(r["amount"] for r in refunds if r.get("decided_by") == "system:auto" and not r.get("automatic"))
+        # Review: refunds approved by policy that moved money (or still may) add up, per order, to at most the
+        # auto-approve limit. A FAILED one returned nothing and does not count, as in the rule itself.
+        auto = sum(
+            r["amount"]
+            for r in refunds
+            if r.get("decided_by") == "system:auto" and not r.get("automatic") and r["status"] != "FAILED"
+        )
         if auto > AUTO_APPROVE_MAX:
             self.violation("auto_approved_over_limit", f"{oid}: {auto} approved without review")
         # Timeline: versions 1..n, and the last status change ends at the order's status.
