@@ -63,6 +63,7 @@ def restore(orders: int) -> dict[str, Any]:
     lines = path.read_text().splitlines()
     own = [line for line in lines if template_id in line]
     clones: list[str] = []
+    new_id = template_id
     for _ in range(orders - 1):
         new_id = f"ord_{uuid.uuid4().hex}"
         clones.extend(line.replace(template_id, new_id) for line in own)
@@ -72,7 +73,7 @@ def restore(orders: int) -> dict[str, Any]:
     with LocalStack(port=0, state_dir=state) as stack:
         restored = dict(stack.restored)
         startup = stack.startup_seconds
-        sample = clones[-1].split('"ORDER#', 1)[1].split('"', 1)[0]
+        sample = new_id
         served = requests.get(
             f"{stack.url}/orders/{sample}", headers={"Authorization": f"Bearer {issue_token(user)}"}, timeout=30
         )
