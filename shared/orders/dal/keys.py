@@ -42,6 +42,8 @@ Rules that keep queries exact:
 
 from __future__ import annotations
 
+import hashlib
+
 ORDER_SK = "#ORDER"
 TIMELINE_PREFIX = "#TL#"
 TIMELINE_END = "#TL$"  # '$' sorts right after '#': the upper bound of every timeline key
@@ -150,3 +152,59 @@ REFUND_REVIEW_QUEUE = "QUEUE#REFUND#PENDING_REVIEW"  # == queue_pk("REFUND", "PE
 
 def refund_sk(refund_id: str) -> str:
     return f"{REFUND_PREFIX}{refund_id}"
+
+
+# --- write sharding of low-cardinality index partitions ---------------------------------------
+# DynamoDB serves at most 1,000 WCU/s and 3,000 RCU/s per partition key (a throttled GSI throttles the
+# table's writes). Load model at the 10,000 orders/s target, aiming at <= 50% of the limit (500 WCU/s):
+# - GSI3 ORDER#PENDING_PAYMENT: every order enters (put) and leaves (delete) the queue: 2 index writes
+#   per order, 1-2 KB each (projection ALL, an order item is > 1 KB) -> up to 40,000 WCU/s / 500 = 80
+#   shards; 128 (a power of two, headroom for the order item growing).
+# - GSI3 ORDER#DELIVERED: only physical orders (~30% of the mix) enter and leave it: 128 as well, it is
+#   the same writer and reader code.
+# - GSI3 TICKET#*: a few % of orders: 16 shards.
+# - GSI4 DAY#<date>: KEYS_ONLY (1 WCU per order, written once) -> 10,000 / 500 = 20; 32.
+# Readers query every shard of a partition in parallel and merge by sort key, so "due first" and report
+# windows stay exact. Not sharded: QUEUE#REFUND#PENDING_REVIEW (written by the state machine's
+# aws-sdk:updateItem, see statemachines/refund.asl.json) and QUEUE#PAYMENT_RECON#OPEN (only events naming
+# no known order): both far below 500 writes/s at the target; see docs/capacity.md.
+QUEUE_SHARDS: dict[str, int] = {"ORDER": 128, "TICKET": 16}
+DAY_SHARDS = 32
+
+
+def shard_of(item_id: str, shards: int) -> int:
+    """A stable shard number for ``item_id`` (blake2b, the same in every process; never ``hash()``)."""
+    digest = hashlib.blake2b(item_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def sharded(partition: str, item_id: str, shards: int) -> str:
+    return f"{partition}#{shard_of(item_id, shards):03d}"
+
+
+def shard_partitions(partition: str, shards: int, *, legacy: bool = True) -> list[str]:
+    """Every partition a reader of ``partition`` must query: its shards, and (``legacy``) the unsharded
+    key items written before sharding may still carry (see the backfill in docs/capacity.md)."""
+    return [f"{partition}#{n:03d}" for n in range(shards)] + ([partition] if legacy else [])
+
+
+def queue_shards(kind: str) -> int:
+    return QUEUE_SHARDS.get(kind, 1)
+
+
+def sharded_queue_pk(kind: str, status: str, item_id: str) -> str:
+    shards = queue_shards(kind)
+    return sharded(queue_pk(kind, status), item_id, shards) if shards > 1 else queue_pk(kind, status)
+
+
+def queue_partitions(kind: str, status: str) -> list[str]:
+    shards = queue_shards(kind)
+    return shard_partitions(queue_pk(kind, status), shards) if shards > 1 else [queue_pk(kind, status)]
+
+
+def sharded_created_day_pk(day: str, order_id: str) -> str:
+    return sharded(created_day_pk(day), order_id, DAY_SHARDS)
+
+
+def created_day_partitions(day: str) -> list[str]:
+    return shard_partitions(created_day_pk(day), DAY_SHARDS)

@@ -45,7 +45,7 @@ def _queue_keys(data: dict[str, Any], order: Order) -> dict[str, Any]:
     if due is None:
         return {}
     return {
-        keys.QUEUE_PK: keys.queue_pk("ORDER", order.status.value),
+        keys.QUEUE_PK: keys.sharded_queue_pk("ORDER", order.status.value, order.order_id),
         keys.QUEUE_SK: keys.queue_sk(due, order.order_id),
     }
 
@@ -63,7 +63,7 @@ def order_record(order: Order) -> dict[str, Any]:
             keys.USER_INDEX + "SK": created,
             keys.USER_STATUS_INDEX + "PK": keys.user_status_pk(order.user_id, order.status.value),
             keys.USER_STATUS_INDEX + "SK": created,
-            keys.CREATED_DAY_INDEX + "PK": keys.created_day_pk(data["created_at"][:10]),
+            keys.CREATED_DAY_INDEX + "PK": keys.sharded_created_day_pk(data["created_at"][:10], order.order_id),
             keys.CREATED_DAY_INDEX + "SK": created,
             **_queue_keys(data, order),
             **data,
@@ -160,10 +160,8 @@ class OrdersRepository(Repository):
 
         A key-condition Query on the sparse GSI3 work queue (see keys), never a scan.
         """
-        return [
-            str(item["order_id"]["S"])
-            for item in query_queue(self.client, self._table, keys.queue_pk("ORDER", status.value), until, limit)
-        ]
+        partitions = keys.queue_partitions("ORDER", status.value)
+        return [str(item["order_id"]["S"]) for item in query_queue(self.client, self._table, partitions, until, limit)]
 
     def get(self, order_id: str) -> Order | None:
         response = self.client.get_item(
