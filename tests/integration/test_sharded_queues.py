@@ -41,13 +41,17 @@ def queued(ddb: Any) -> list[str]:
     sks = []
     for n, minute in enumerate(minutes):
         oid = f"ord-{n:03d}"
-        sks.append(put_queued(ddb, keys.sharded_queue_pk("ORDER", "PENDING_PAYMENT", oid), T0 + timedelta(minutes=minute), oid))
+        shard = keys.sharded_queue_pk("ORDER", "PENDING_PAYMENT", oid)
+        sks.append(put_queued(ddb, shard, T0 + timedelta(minutes=minute), oid))
     for n in range(3):
-        sks.append(put_queued(ddb, keys.queue_pk("ORDER", "PENDING_PAYMENT"), T0 + timedelta(seconds=90 + 60 * n), f"old-{n}"))
+        legacy = keys.queue_pk("ORDER", "PENDING_PAYMENT")
+        sks.append(put_queued(ddb, legacy, T0 + timedelta(seconds=90 + 60 * n), f"old-{n}"))
     return sorted(sks)
 
 
-def test_the_merged_queue_is_oldest_due_first_across_every_shard_and_the_legacy_key(ddb: Any, queued: list[str]) -> None:
+def test_the_merged_queue_is_oldest_due_first_across_every_shard_and_the_legacy_key(
+    ddb: Any, queued: list[str]
+) -> None:
     # Given 63 queued orders in many shards (and the old unsharded partition)
     partitions = keys.queue_partitions("ORDER", "PENDING_PAYMENT")
     assert len({keys.sharded_queue_pk("ORDER", "PENDING_PAYMENT", f"ord-{n:03d}") for n in range(60)}) > 10
@@ -57,7 +61,8 @@ def test_the_merged_queue_is_oldest_due_first_across_every_shard_and_the_legacy_
     assert [item[keys.QUEUE_SK]["S"] for item in items] == queued[:10]
     # And the window's bound holds across shards: everything due by minute 30, nothing after
     everything = queues.query_queue(ddb, "OrdersTable", partitions, T0 + timedelta(minutes=30), 1000)
-    assert [item[keys.QUEUE_SK]["S"] for item in everything] == [sk for sk in queued if sk <= format_ts(T0 + timedelta(minutes=30)) + "#~"]
+    bound = format_ts(T0 + timedelta(minutes=30)) + "#~"
+    assert [item[keys.QUEUE_SK]["S"] for item in everything] == [sk for sk in queued if sk <= bound]
 
 
 def test_cursor_pages_walk_every_shard_once_in_order(ddb: Any, queued: list[str]) -> None:
@@ -81,7 +86,8 @@ def test_cursor_pages_walk_every_shard_once_in_order(ddb: Any, queued: list[str]
     assert pages == 9
     # And a cursor of another queue is refused
     with pytest.raises(InvalidCursor):
-        queues.decode_cursor(queues.encode_cursor(base, {keys.QUEUE_SK: {"S": queued[0]}}), keys.queue_pk("TICKET", "OPEN"))
+        token = queues.encode_cursor(base, {keys.QUEUE_SK: {"S": queued[0]}})
+        queues.decode_cursor(token, keys.queue_pk("TICKET", "OPEN"))
 
 
 def test_a_report_window_reads_every_shard_of_the_day_exactly(ddb: Any) -> None:
