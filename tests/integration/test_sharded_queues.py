@@ -85,8 +85,8 @@ def test_cursor_pages_walk_every_shard_once_in_order(ddb: Any, queued: list[str]
     assert seen == queued
     assert pages == 9
     # And a cursor of another queue is refused
+    token = queues.encode_cursor(base, {keys.QUEUE_SK: {"S": queued[0]}})
     with pytest.raises(InvalidCursor):
-        token = queues.encode_cursor(base, {keys.QUEUE_SK: {"S": queued[0]}})
         queues.decode_cursor(token, keys.queue_pk("TICKET", "OPEN"))
 
 
