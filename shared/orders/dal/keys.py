@@ -33,9 +33,12 @@ Rules that keep queries exact:
   waiting, so a queue holds exactly the work to do, oldest due first.
 - USER#<uid> as a table PK (settings, entitlements) never meets the GSI1PK values "USER#<uid>" of orders: they
   are different attributes.
-- GSI4 (KEYS_ONLY) gives the report the orders created in a window with one Query per day, never a scan; a
-  day is one partition (fine for thousands of orders a day; shard the day, e.g. DAY#<date>#<n>, beyond that).
-  Orders written before GSI4 existed carry no GSI4 keys: backfill them by rewriting each order item.
+- GSI4 (KEYS_ONLY) gives the report the orders created in a window with one Query per day and shard, never a
+  scan. Orders written before GSI4 existed carry no GSI4 keys: backfill them by rewriting each order item.
+- Write sharding: the order and ticket queues and the day key get a suffix ``#<nnn>`` (a stable hash of the
+  item id; counts and load model at QUEUE_SHARDS / DAY_SHARDS below), so no partition takes every new order.
+  Readers query every shard plus the old unsharded key in parallel and merge by sort key (dal/queues.py);
+  the backfill is in docs/capacity.md.
 - Refund and ticket ids embed their order id (``rf_<order hex>_...``, ``tkt-<order id>-...``), so
   GET /refunds/{id} and /tickets/{id} are one GetItem with no lookup item to keep consistent.
 """
