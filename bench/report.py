@@ -308,6 +308,13 @@ def load_section(r: dict[str, Any]) -> tuple[list[str], bool]:
     return lines, ok
 
 
+def _hot_keys_target(r: dict[str, Any]) -> str:
+    worst = max(v["max_wcu"] for v in r["after"].values())
+    before = max(v["max_wcu"] for v in r["before"].values())
+    verdict = "met" if r["goal_met"] else "NOT met"
+    return f"{verdict}: hottest partition {before:,} WCU/s before, {worst:,} after (§9)"
+
+
 def write_report(folder: Path, target: Path) -> None:
     machine = _load(folder, "machine") or {}
     targets: list[tuple[str, str]] = []
@@ -372,6 +379,12 @@ def write_report(folder: Path, target: Path) -> None:
         lines, ok = load_section(r)
         body += lines
         targets.append(("8. load: zero errors, nothing lost", "met" if ok else "not met"))
+    r = _load(folder, "hot_keys")
+    if r:
+        from bench.hot_keys import section as hot_keys_section
+
+        body += hot_keys_section(r)
+        targets.append(("9. no partition above 50% of its limits at 10,000 orders/s", _hot_keys_target(r)))
     head = [
         "# Benchmarks",
         "",

@@ -48,7 +48,7 @@ def machine() -> dict[str, Any]:
 
 def benchmarks(quick: bool, out: Path = OUT) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
     """name → (the command that produces it alone, how to run it)."""
-    from bench import cold_start, cost, lifecycle, load, package_size, query_scale
+    from bench import cold_start, cost, hot_keys, lifecycle, load, package_size, query_scale
 
     runs = 3 if quick else 10
     sizes = [1000, 3000] if quick else [1000, 10000, 100000]
@@ -80,6 +80,7 @@ def benchmarks(quick: bool, out: Path = OUT) -> dict[str, tuple[str, Callable[[]
             lambda: load.run(clients, seconds),
         ),
         "cost": (".venv/bin/python -m bench.cost", cost_run),
+        "hot_keys": (".venv/bin/python -m bench.hot_keys --orders-per-second 10000", hot_keys.run),
     }
 
 

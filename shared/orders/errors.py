@@ -53,6 +53,15 @@ class Unavailable(DomainError):
     default_message = "A service this request depends on is unavailable; retry later."
 
 
+class Throttled(DomainError):
+    """AWS refused for capacity (DynamoDB throughput, Lambda concurrency) after the SDK's own retries:
+    answered 429 with Retry-After; nothing was written, the client retries the same request."""
+
+    code = "THROTTLED"
+    default_message = "Too many requests right now; retry after the number of seconds in Retry-After."
+    retry_after_seconds: ClassVar[int] = 1
+
+
 # --- concrete errors -----------------------------------------------------------------------
 class PayloadTooLarge(BadRequest):
     """Answered before routing (orders.http.lambda_entry) with HTTP 413."""

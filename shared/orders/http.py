@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.request import Request
+from botocore.exceptions import ClientError
 
 from orders import errors
 from orders.observability import logger
@@ -33,6 +34,16 @@ if TYPE_CHECKING:
 
 ROLES = frozenset({"reviewer", "support", "ops", "analyst"})
 
+# AWS error codes that mean "over capacity, retry later" once boto3's own retries are spent.
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+    }
+)
+
 _STATUS_BY_KIND: tuple[tuple[type[errors.DomainError], HTTPStatus], ...] = (
     (errors.BadRequest, HTTPStatus.BAD_REQUEST),
     (errors.InvalidRequest, HTTPStatus.UNPROCESSABLE_ENTITY),
@@ -41,6 +52,7 @@ _STATUS_BY_KIND: tuple[tuple[type[errors.DomainError], HTTPStatus], ...] = (
     (errors.NotFound, HTTPStatus.NOT_FOUND),
     (errors.Conflict, HTTPStatus.CONFLICT),
     (errors.Unavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (errors.Throttled, HTTPStatus.TOO_MANY_REQUESTS),
 )
 
 
@@ -135,6 +147,18 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
         )
         details = [exc.details] if exc.details else None
         return error_response(status, exc.code, exc.message, details)
+
+    @app.exception_handler(ClientError)
+    def _aws(exc: ClientError) -> Response[Any]:
+        if exc.response.get("Error", {}).get("Code") not in THROTTLING_CODES:
+            raise exc
+        logger.warning("throttled by AWS", extra={"aws_error": exc.response["Error"].get("Code")})
+        return Response(
+            status_code=HTTPStatus.TOO_MANY_REQUESTS.value,
+            content_type=content_types.APPLICATION_JSON,
+            body={"code": errors.Throttled.code, "message": errors.Throttled.default_message},
+            headers={"Retry-After": str(errors.Throttled.retry_after_seconds)},
+        )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[Any]:

@@ -37,3 +37,17 @@ def test_cost_model_prices_a_lifecycle() -> None:
     out = cost.run(lifecycle)
     assert out["per_million_orders_counts"]["api_requests"] == 1_000_000
     assert out["usd_total_per_million_orders"] > 0
+
+
+def test_hot_keys_simulation_finds_the_old_hot_key_and_none_after_sharding() -> None:
+    # Given the peak-second replay through the real key functions (orders.dal.keys)
+    from bench import hot_keys
+
+    # When it runs at 10,000 orders/s
+    r = hot_keys.run(10_000)
+    # Then the unsharded design puts every new order on one GSI3 and one GSI4 partition
+    assert r["before"]["GSI3"]["max_wcu_key"] == "QUEUE#ORDER#PENDING_PAYMENT"
+    assert r["before"]["GSI4"]["max_wcu"] == 10_000
+    # And the sharded one keeps every partition under half of DynamoDB's limits
+    assert r["goal_met"]
+    assert all(v["max_wcu"] <= 500 and v["max_rcu"] <= 1500 for v in r["after"].values())

@@ -83,4 +83,4 @@ def test_an_order_records_what_it_reserved_but_does_not_show_it(api: Api, ddb: A
     assert order["expires_at"] > order["created_at"]
     item = ddb.get_item(TableName="OrdersTable", Key={"PK": {"S": f"ORDER#{order['order_id']}"}, "SK": {"S": "#ORDER"}})
     assert item["Item"]["reserved"] == {"M": {"mug-classic": {"N": "1"}}}
-    assert item["Item"]["GSI3PK"] == {"S": "QUEUE#ORDER#PENDING_PAYMENT"}
+    assert item["Item"]["GSI3PK"]["S"].startswith("QUEUE#ORDER#PENDING_PAYMENT#")  # one of its shards

@@ -24,12 +24,12 @@ def ticket_record(ticket: Ticket) -> dict[str, Any]:
     queue: dict[str, Any] = {}
     if ticket.status is TicketStatus.OPEN and data.get("due_at"):
         queue = {
-            keys.QUEUE_PK: keys.queue_pk("TICKET", ticket.status.value),
+            keys.QUEUE_PK: keys.sharded_queue_pk("TICKET", ticket.status.value, ticket.ticket_id),
             keys.QUEUE_SK: keys.queue_sk(data["due_at"], ticket.ticket_id),
         }
     elif ticket.status is TicketStatus.ANSWERED:
         queue = {
-            keys.QUEUE_PK: keys.queue_pk("TICKET", ticket.status.value),
+            keys.QUEUE_PK: keys.sharded_queue_pk("TICKET", ticket.status.value, ticket.ticket_id),
             keys.QUEUE_SK: keys.queue_sk(data["updated_at"], ticket.ticket_id),
         }
     return to_item(
@@ -135,7 +135,8 @@ class AfterSalesRepository(Repository):
         """Tickets in ``status``, due first (a key-condition Query on GSI3), and the next page's cursor."""
         partition = keys.queue_pk("TICKET", status.value)
         after = queues.decode_cursor(cursor, partition) if cursor else None
-        items, last = queues.query_queue_page(self.client, self._table, partition, until, limit, after)
+        partitions = keys.queue_partitions("TICKET", status.value)
+        items, more = queues.query_queue_page(self.client, self._table, partitions, until, limit, after)
         tickets = [Ticket.model_validate(from_item(item)) for item in items]
-        next_cursor = queues.encode_cursor(items[-1]) if last and items else None
+        next_cursor = queues.encode_cursor(partition, items[-1]) if more and items else None
         return tickets, next_cursor

@@ -35,14 +35,19 @@ Rules that keep queries exact:
   waiting, so a queue holds exactly the work to do, oldest due first.
 - USER#<uid> as a table PK (settings, entitlements) never meets the GSI1PK values "USER#<uid>" of orders: they
   are different attributes.
-- GSI4 (KEYS_ONLY) gives the report the orders created in a window with one Query per day, never a scan; a
-  day is one partition (fine for thousands of orders a day; shard the day, e.g. DAY#<date>#<n>, beyond that).
-  Orders written before GSI4 existed carry no GSI4 keys: backfill them by rewriting each order item.
+- GSI4 (KEYS_ONLY) gives the report the orders created in a window with one Query per day and shard, never a
+  scan. Orders written before GSI4 existed carry no GSI4 keys: backfill them by rewriting each order item.
+- Write sharding: the order and ticket queues and the day key get a suffix ``#<nnn>`` (a stable hash of the
+  item id; counts and load model at QUEUE_SHARDS / DAY_SHARDS below), so no partition takes every new order.
+  Readers query every shard plus the old unsharded key in parallel and merge by sort key (dal/queues.py);
+  the backfill is in docs/capacity.md.
 - Refund and ticket ids embed their order id (``rf_<order hex>_...``, ``tkt-<order id>-...``), so
   GET /refunds/{id} and /tickets/{id} are one GetItem with no lookup item to keep consistent.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 ORDER_SK = "#ORDER"
 TIMELINE_PREFIX = "#TL#"
@@ -165,3 +170,59 @@ def refund_sk(refund_id: str) -> str:
 def user_refunds_pk(user_id: str) -> str:
     """GSI2 partition of a user's refunds; never equal to an order's ``USER#<uid>#<status>``."""
     return f"REFUNDS#USER#{user_id}"
+
+
+# --- write sharding of low-cardinality index partitions ---------------------------------------
+# DynamoDB serves at most 1,000 WCU/s and 3,000 RCU/s per partition key (a throttled GSI throttles the
+# table's writes). Load model at the 10,000 orders/s target, aiming at <= 50% of the limit (500 WCU/s):
+# - GSI3 ORDER#PENDING_PAYMENT: every order enters (put) and leaves (delete) the queue: 2 index writes
+#   per order, 1-2 KB each (projection ALL, an order item is > 1 KB) -> up to 40,000 WCU/s / 500 = 80
+#   shards; 128 (a power of two, headroom for the order item growing).
+# - GSI3 ORDER#DELIVERED: only physical orders (~30% of the mix) enter and leave it: 128 as well, it is
+#   the same writer and reader code.
+# - GSI3 TICKET#*: a few % of orders: 16 shards.
+# - GSI4 DAY#<date>: KEYS_ONLY (1 WCU per order, written once) -> 10,000 / 500 = 20; 32.
+# Readers query every shard of a partition in parallel and merge by sort key, so "due first" and report
+# windows stay exact. Not sharded: QUEUE#REFUND#PENDING_REVIEW (written by the state machine's
+# aws-sdk:updateItem, see statemachines/refund.asl.json) and QUEUE#PAYMENT_RECON#OPEN (only events naming
+# no known order): both far below 500 writes/s at the target; see docs/capacity.md.
+QUEUE_SHARDS: dict[str, int] = {"ORDER": 128, "TICKET": 16}
+DAY_SHARDS = 32
+
+
+def shard_of(item_id: str, shards: int) -> int:
+    """A stable shard number for ``item_id`` (blake2b, the same in every process; never ``hash()``)."""
+    digest = hashlib.blake2b(item_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def sharded(partition: str, item_id: str, shards: int) -> str:
+    return f"{partition}#{shard_of(item_id, shards):03d}"
+
+
+def shard_partitions(partition: str, shards: int, *, legacy: bool = True) -> list[str]:
+    """Every partition a reader of ``partition`` must query: its shards, and (``legacy``) the unsharded
+    key items written before sharding may still carry (see the backfill in docs/capacity.md)."""
+    return [f"{partition}#{n:03d}" for n in range(shards)] + ([partition] if legacy else [])
+
+
+def queue_shards(kind: str) -> int:
+    return QUEUE_SHARDS.get(kind, 1)
+
+
+def sharded_queue_pk(kind: str, status: str, item_id: str) -> str:
+    shards = queue_shards(kind)
+    return sharded(queue_pk(kind, status), item_id, shards) if shards > 1 else queue_pk(kind, status)
+
+
+def queue_partitions(kind: str, status: str) -> list[str]:
+    shards = queue_shards(kind)
+    return shard_partitions(queue_pk(kind, status), shards) if shards > 1 else [queue_pk(kind, status)]
+
+
+def sharded_created_day_pk(day: str, order_id: str) -> str:
+    return sharded(created_day_pk(day), order_id, DAY_SHARDS)
+
+
+def created_day_partitions(day: str) -> list[str]:
+    return shard_partitions(created_day_pk(day), DAY_SHARDS)

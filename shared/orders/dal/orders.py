@@ -49,7 +49,7 @@ def _queue_keys(data: dict[str, Any], order: Order) -> dict[str, Any]:
     if due is None:
         return {}
     return {
-        keys.QUEUE_PK: keys.queue_pk("ORDER", order.status.value),
+        keys.QUEUE_PK: keys.sharded_queue_pk("ORDER", order.status.value, order.order_id),
         keys.QUEUE_SK: keys.queue_sk(due, order.order_id),
     }
 
@@ -67,7 +67,7 @@ def order_record(order: Order) -> dict[str, Any]:
             keys.USER_INDEX + "SK": created,
             keys.USER_STATUS_INDEX + "PK": keys.user_status_pk(order.user_id, order.status.value),
             keys.USER_STATUS_INDEX + "SK": created,
-            keys.CREATED_DAY_INDEX + "PK": keys.created_day_pk(data["created_at"][:10]),
+            keys.CREATED_DAY_INDEX + "PK": keys.sharded_created_day_pk(data["created_at"][:10], order.order_id),
             keys.CREATED_DAY_INDEX + "SK": created,
             **_queue_keys(data, order),
             **data,
@@ -164,10 +164,8 @@ class OrdersRepository(Repository):
 
         A key-condition Query on the sparse GSI3 work queue (see keys), never a scan.
         """
-        return [
-            str(item["order_id"]["S"])
-            for item in query_queue(self.client, self._table, keys.queue_pk("ORDER", status.value), until, limit)
-        ]
+        partitions = keys.queue_partitions("ORDER", status.value)
+        return [str(item["order_id"]["S"]) for item in query_queue(self.client, self._table, partitions, until, limit)]
 
     def shipping_queue(self, status: OrderStatus, *, limit: int, after: str | None) -> OrderPage:
         """Orders waiting for ops in ``status`` (to ship, to deliver), oldest first: a Query on GSI3."""
@@ -175,9 +173,10 @@ class OrdersRepository(Repository):
             raise ValueError(f"{status.value} is not a shipping queue")
         partition = keys.queue_pk("ORDER", status.value)
         start = queues.decode_cursor(after, partition) if after else None
-        raw, last = queues.query_queue_page(self.client, self._table, partition, None, limit, start)
+        partitions = keys.queue_partitions("ORDER", status.value)
+        raw, more = queues.query_queue_page(self.client, self._table, partitions, None, limit, start)
         orders = [Order.model_validate(from_item(item)) for item in raw]
-        next_cursor = queues.encode_cursor(raw[-1]) if last and raw else None
+        next_cursor = queues.encode_cursor(partition, raw[-1]) if more and raw else None
         return OrderPage(items=orders, next_cursor=next_cursor, items_read=len(raw))
 
     def get(self, order_id: str) -> Order | None:

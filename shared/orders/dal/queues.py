@@ -1,7 +1,15 @@
-"""Work queues on GSI3: items keyed ``QUEUE#<kind>#<status>`` / ``<due>#<id>`` (see keys)."""
+"""Work queues on GSI3: items keyed ``QUEUE#<kind>#<status>[#<shard>]`` / ``<due>#<id>`` (see keys).
+
+A sharded queue is read by querying every shard (and the legacy unsharded key) in parallel and merging
+the results by sort key, so the merged order is exactly the order one partition would give ("oldest due
+first"). Sort keys end with the item id, so they are unique across shards and the last one read is a
+complete cursor: the next page asks every shard for keys after it.
+"""
 
 from __future__ import annotations
 
+import heapq
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,56 +19,116 @@ from orders.models.common import format_ts
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+# Shards are queried this many at a time (boto3 clients are thread-safe).
+_PARALLEL = 16
+
 
 def query_queue(
-    client: DynamoDBClient, table: str, partition: str, until: datetime | None, limit: int
+    client: DynamoDBClient, table: str, partitions: list[str], until: datetime | None, limit: int
 ) -> list[dict[str, Any]]:
-    """Up to ``limit`` raw items of one queue, due first, due at or before ``until`` (None: all)."""
-    items: list[dict[str, Any]] = []
-    after: dict[str, Any] | None = None
-    while len(items) < limit:
-        page, after = query_queue_page(client, table, partition, until, limit - len(items), after)
-        items += page
-        if after is None:
-            break
+    """Up to ``limit`` raw items of one (sharded) queue, due first, due at or before ``until`` (None: all)."""
+    upper = format_ts(until) + "#~" if until is not None else None
+    items, _ = query_merged(
+        client, table, keys.QUEUE_INDEX, partitions, after=None, lower=None, upper=upper, limit=limit
+    )
     return items
 
 
 def query_queue_page(
     client: DynamoDBClient,
     table: str,
-    partition: str,
+    partitions: list[str],
     until: datetime | None,
     limit: int,
-    after: dict[str, Any] | None,
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """One page of a queue and the key to continue from (None at the end)."""
-    condition = f"{keys.QUEUE_PK} = :pk"
+    after: str | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a queue after the sort key ``after`` (a decoded cursor), and whether more follow."""
+    # "<ts>#<id>" keys: "<until>#~" sorts after every key due at that instant.
+    upper = format_ts(until) + "#~" if until is not None else None
+    return query_merged(client, table, keys.QUEUE_INDEX, partitions, after=after, lower=None, upper=upper, limit=limit)
+
+
+def query_merged(
+    client: DynamoDBClient,
+    table: str,
+    index: str,
+    partitions: list[str],
+    *,
+    after: str | None,
+    lower: str | None,
+    upper: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The first ``limit`` items of ``partitions`` together, by sort key, with sort keys in
+    (``after``, ``upper``] or [``lower``, ``upper``]; and whether more may follow.
+
+    Each shard is asked for ``limit + 1`` items: the global first ``limit`` are among them.
+    """
+
+    def one(partition: str) -> tuple[list[dict[str, Any]], bool]:
+        return _query_partition(client, table, index, partition, after, lower, upper, limit + 1)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(_PARALLEL, len(partitions)))) as pool:
+        results = list(pool.map(one, partitions))
+    sk_attr = index + "SK"
+    merged = list(heapq.merge(*(items for items, _ in results), key=lambda item: str(item[sk_attr]["S"])))
+    more = len(merged) > limit or any(truncated for _, truncated in results)
+    return merged[:limit], more
+
+
+def _query_partition(
+    client: DynamoDBClient,
+    table: str,
+    index: str,
+    partition: str,
+    after: str | None,
+    lower: str | None,
+    upper: str | None,
+    want: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    pk_attr, sk_attr = index + "PK", index + "SK"
+    condition = f"{pk_attr} = :pk"
     values: dict[str, Any] = {":pk": {"S": partition}}
-    if until is not None:
-        # "<ts>#<id>" keys: "<until>#~" sorts after every key due at that instant.
-        condition += f" AND {keys.QUEUE_SK} <= :until"
-        values[":until"] = {"S": format_ts(until) + "#~"}
+    low = after if after is not None else lower
+    if low is not None and upper is not None:
+        if low > upper:  # DynamoDB refuses BETWEEN with bounds out of order; nothing can match
+            return [], False
+        # BETWEEN is inclusive: the key equal to ``after`` is dropped below.
+        condition += f" AND {sk_attr} BETWEEN :low AND :high"
+        values.update({":low": {"S": low}, ":high": {"S": upper}})
+    elif low is not None:
+        condition += f" AND {sk_attr} >= :low"
+        values[":low"] = {"S": low}
+    elif upper is not None:
+        condition += f" AND {sk_attr} <= :high"
+        values[":high"] = {"S": upper}
     request: dict[str, Any] = {
         "TableName": table,
-        "IndexName": keys.QUEUE_INDEX,
+        "IndexName": index,
         "KeyConditionExpression": condition,
         "ExpressionAttributeValues": values,
         "ScanIndexForward": True,
-        "Limit": limit,
     }
-    if after:
-        request["ExclusiveStartKey"] = after
-    response = client.query(**request)
-    return list(response.get("Items", [])), response.get("LastEvaluatedKey")
+    items: list[dict[str, Any]] = []
+    while len(items) < want:
+        response = client.query(**request, Limit=want - len(items) + (1 if after is not None else 0))
+        page = [item for item in response.get("Items", []) if after is None or item[sk_attr]["S"] != after]
+        items += page
+        last = response.get("LastEvaluatedKey")
+        if last is None:
+            return items, False
+        request["ExclusiveStartKey"] = last
+    return items[:want], True
 
 
-QUEUE_KEY_ATTRIBUTES = frozenset({"PK", "SK", keys.QUEUE_PK, keys.QUEUE_SK})
+def encode_cursor(base_partition: str, last: dict[str, Any]) -> str:
+    """The opaque cursor after ``last``: the queue it belongs to and the last sort key read."""
+    return cursor.encode({keys.QUEUE_PK: {"S": base_partition}, keys.QUEUE_SK: last[keys.QUEUE_SK]})
 
 
-def encode_cursor(last: dict[str, Any]) -> str:
-    return cursor.encode({name: last[name] for name in QUEUE_KEY_ATTRIBUTES})
-
-
-def decode_cursor(token: str, partition: str) -> dict[str, Any]:
-    return cursor.decode(token, expected={keys.QUEUE_PK: partition}, attributes=QUEUE_KEY_ATTRIBUTES)
+def decode_cursor(token: str, base_partition: str) -> str:
+    """The sort key to continue after; INVALID_CURSOR unless it names ``base_partition``."""
+    key = cursor.decode(
+        token, expected={keys.QUEUE_PK: base_partition}, attributes=frozenset({keys.QUEUE_PK, keys.QUEUE_SK})
+    )
+    return str(key[keys.QUEUE_SK]["S"])

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
 
 from orders.dal import keys
 from orders.dal.dynamo import Repository
 from orders.dal.orders import OrdersRepository
+from orders.dal.queues import query_merged
 from orders.models.common import format_ts
 from orders.models.order import Order, TimelineEvent
 from orders.models.report import OrderFacts
@@ -27,25 +27,21 @@ class ReportsRepository(Repository):
         """Ids of orders created in [start, end], oldest first, at most ``limit``."""
         found: list[str] = []
         day, last_day = start.date(), end.date()
-        index = keys.CREATED_DAY_INDEX
         while day <= last_day and len(found) < limit:
-            request: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": index,
-                "KeyConditionExpression": f"{index}PK = :pk AND {index}SK BETWEEN :from AND :to",
-                "ExpressionAttributeValues": {
-                    ":pk": {"S": keys.created_day_pk(day.isoformat())},
-                    ":from": {"S": format_ts(start)},
-                    # "<end>#~" sorts after every "<end>#<order id>" key ('~' after any id character).
-                    ":to": {"S": format_ts(end) + "#~"},
-                },
-            }
-            while len(found) < limit:
-                response = self.client.query(**request, Limit=min(1000, limit - len(found)))
-                found += [str(item["PK"]["S"]).removeprefix("ORDER#") for item in response.get("Items", [])]
-                if "LastEvaluatedKey" not in response:
-                    break
-                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            # Every shard of the day (and its legacy unsharded key), merged by "<created_at>#<order id>":
+            # the window stays exact and oldest first.
+            items, _ = query_merged(
+                self.client,
+                self._table,
+                keys.CREATED_DAY_INDEX,
+                keys.created_day_partitions(day.isoformat()),
+                after=None,
+                lower=format_ts(start),
+                # "<end>#~" sorts after every "<end>#<order id>" key ('~' after any id character).
+                upper=format_ts(end) + "#~",
+                limit=limit - len(found),
+            )
+            found += [str(item["PK"]["S"]).removeprefix("ORDER#") for item in items]
             if day == last_day:  # 9999-12-31 has no next day (OverflowError)
                 break
             day += timedelta(days=1)
