@@ -7,7 +7,16 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, StrictInt
 
 from orders.models.base import Model
-from orders.models.catalog import Product, ProductKind, Sku
+from orders.models.catalog import (
+    DEFAULT_CATEGORY,
+    DEFAULT_MERCHANT,
+    Category,
+    MerchantId,
+    Product,
+    ProductKind,
+    Sku,
+    Tags,
+)
 from orders.models.common import MAX_MINOR_UNITS, CurrencyCode, MinorUnits, UtcDateTime
 from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
 from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
@@ -51,6 +60,9 @@ class ProductOut(Model):
     price: MinorUnits
     currency: CurrencyCode
     active: bool
+    merchant_id: str
+    category: str
+    tags: list[str]
 
     @classmethod
     def of(cls, product: Product) -> ProductOut:
@@ -247,6 +259,9 @@ class ProductCreate(Model):
     price: UnitPrice
     currency: CurrencyCode
     active: bool = True
+    merchant_id: MerchantId = DEFAULT_MERCHANT
+    category: Category = DEFAULT_CATEGORY
+    tags: Tags = Field(default_factory=list)
     stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
     subscription_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
 
@@ -262,6 +277,9 @@ class ProductUpdate(Model):
     price: UnitPrice | None = None
     currency: CurrencyCode | None = None
     active: bool | None = None
+    merchant_id: MerchantId | None = None
+    category: Category | None = None
+    tags: Tags | None = None
     stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
     subscription_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
 
