@@ -86,6 +86,9 @@ class Config(BaseModel):
     ticket_response_hours: int = Field(default=24, ge=1, alias="TICKET_RESPONSE_HOURS")
     # Upper bound of items one scheduled run handles (the next run takes the rest).
     scheduler_batch_limit: int = Field(default=500, ge=1, alias="SCHEDULER_BATCH_LIMIT")
+    # Shopping cart: removed by the table's TTL after this long without a change; at most this many lines.
+    cart_idle_hours: int = Field(default=720, ge=1, le=8784, alias="CART_IDLE_HOURS")
+    cart_max_lines: int = Field(default=50, ge=1, le=50, alias="CART_MAX_LINES")
 
     # --- refunds ---
     refund_state_machine_arn: str | None = Field(default=None, alias="REFUND_STATE_MACHINE_ARN")

@@ -69,6 +69,30 @@ class ProductOut(Model):
         return cls.model_validate(product.model_dump())
 
 
+class CartItemRequest(Model):
+    """How many of a product the cart holds; 0 removes the line."""
+
+    quantity: Annotated[StrictInt, Field(ge=0, le=MAX_LINE_QUANTITY)]
+
+
+class CartLineOut(Model):
+    sku: str
+    name: str
+    merchant_id: str
+    quantity: int
+    unit_price: MinorUnits = Field(description="The current catalog price")
+    currency: CurrencyCode
+    line_total: MinorUnits
+    available: bool = Field(description="On sale and enough stock for this quantity right now")
+    stock_left: int | None = Field(description="Units on hand; null when unlimited")
+
+
+class CartOut(Model):
+    lines: list[CartLineOut]
+    version: int = Field(description="Changes with every edit of the cart")
+    expires_at: UtcDateTime | None = Field(description="When an idle cart is removed")
+
+
 class ProductList(Model):
     items: list[ProductOut]
 
