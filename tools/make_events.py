@@ -51,6 +51,11 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/orders/{order_id}/cancel"): {"name": "order_query_cancel_order", "path_params": {"order_id": ORDER}},
     ("GET", "/cart"): {"name": "cart_get_cart"},
     ("DELETE", "/cart"): {"name": "cart_delete_cart"},
+    ("POST", "/cart/checkout"): {
+        "name": "cart_checkout",
+        "headers": {"Idempotency-Key": "checkout-0001"},
+        "body": {"cart_version": 2},
+    },
     ("PUT", "/cart/items/{sku}"): {
         "name": "cart_put_item",
         "path_params": {"sku": "mug-classic"},

@@ -276,6 +276,16 @@ class CartChanged(Conflict):
     default_message = "The cart changed at the same time; read it again and retry."
 
 
+class CartPricesChanged(Conflict):
+    code = "CART_PRICES_CHANGED"
+    default_message = "Prices or availability changed since the cart was shown; read it again (details list what)."
+
+
+class CartEmpty(InvalidRequest):
+    code = "CART_EMPTY"
+    default_message = "The cart is empty."
+
+
 class InvalidProduct(InvalidRequest):
     code = "INVALID_PRODUCT"
     default_message = "The product's fields do not fit its kind."

@@ -11,6 +11,7 @@ that writes the orders, which all live in OrdersTable. In no index (no GSI attri
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +20,9 @@ from orders.dal.dynamo import Repository, from_item, to_item
 from orders.errors import CartChanged
 from orders.models.cart import Cart
 from orders.models.common import format_ts
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 CART_SK = "CART"
 TTL_ATTRIBUTE = "ttl"
@@ -59,6 +63,17 @@ class CartRepository(Repository):
                 raise CartChanged(version=read_version) from exc
             raise
         return saved
+
+    def deletion(self, user_id: str, version: int) -> TransactWriteItemTypeDef:
+        """Remove the cart in a transaction, on condition it is still the version that was checked out."""
+        return {
+            "Delete": {
+                "TableName": self._table,
+                "Key": {"PK": {"S": keys.user_pk(user_id)}, "SK": {"S": CART_SK}},
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(version)}},
+            }
+        }
 
     def delete(self, user_id: str) -> None:
         self.client.delete_item(TableName=self._table, Key={"PK": {"S": keys.user_pk(user_id)}, "SK": {"S": CART_SK}})

@@ -61,11 +61,11 @@ def set_quantity(user_id: str, sku: str, quantity: int) -> CartOut:
             raise ProductNotForSale(sku=sku)
         if len(others) >= get_config().cart_max_lines:
             raise CartTooManyLines(max_lines=get_config().cart_max_lines)
-        existing = [line for line in cart.lines if line.sku == sku]
-        if existing:
-            lines = [CartLine(sku=sku, quantity=quantity) if line.sku == sku else line for line in cart.lines]
+        new = CartLine(sku=sku, quantity=quantity, unit_price=product.price)
+        if len(others) < len(cart.lines):
+            lines = [new if line.sku == sku else line for line in cart.lines]
         else:
-            lines = [*others, CartLine(sku=sku, quantity=quantity)]
+            lines = [*others, new]
     else:
         lines = others
     saved = repository.save(cart.model_copy(update={"lines": lines}), cart.version, utcnow(), _idle())

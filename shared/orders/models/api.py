@@ -93,6 +93,17 @@ class CartOut(Model):
     expires_at: UtcDateTime | None = Field(description="When an idle cart is removed")
 
 
+class CheckoutRequest(Model):
+    """Check the cart out; ``cart_version`` (from GET /cart) refuses a cart changed since it was shown."""
+
+    shipping_address: ShippingAddress | None = None
+    cart_version: StrictInt | None = None
+
+
+class CheckoutOut(Model):
+    orders: list[OrderOut]
+
+
 class ProductList(Model):
     items: list[ProductOut]
 
@@ -119,6 +130,7 @@ class OrderOut(Model):
     total: MinorUnits
     refunded_total: MinorUnits
     shipping_address: ShippingAddress | None = None
+    merchant_id: str | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime
     expires_at: UtcDateTime | None = Field(default=None, description="An unpaid order is cancelled after this time.")

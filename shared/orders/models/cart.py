@@ -14,6 +14,8 @@ from orders.models.catalog import Sku
 class CartLine(Model):
     sku: Sku
     quantity: Annotated[int, Field(ge=1)]
+    # The price shown when the line was last set: checkout refuses (409) to charge any other.
+    unit_price: int | None = None
 
 
 class Cart(Model):
