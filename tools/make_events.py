@@ -49,6 +49,18 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/orders/{order_id}"): {"name": "order_query_get_order", "path_params": {"order_id": ORDER}},
     ("GET", "/orders/{order_id}/events"): {"name": "order_query_get_events", "path_params": {"order_id": ORDER}},
     ("POST", "/orders/{order_id}/cancel"): {"name": "order_query_cancel_order", "path_params": {"order_id": ORDER}},
+    ("GET", "/cart"): {"name": "cart_get_cart"},
+    ("DELETE", "/cart"): {"name": "cart_delete_cart"},
+    ("POST", "/cart/checkout"): {
+        "name": "cart_checkout",
+        "headers": {"Idempotency-Key": "checkout-0001"},
+        "body": {"cart_version": 2},
+    },
+    ("PUT", "/cart/items/{sku}"): {
+        "name": "cart_put_item",
+        "path_params": {"sku": "mug-classic"},
+        "body": {"quantity": 2},
+    },
     ("GET", "/me/preferences"): {"name": "preferences_get_preferences"},
     ("PUT", "/me/preferences"): {
         "name": "preferences_put_preferences",

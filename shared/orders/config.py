@@ -93,6 +93,11 @@ class Config(BaseModel):
     ticket_response_hours: int = Field(default=24, ge=1, alias="TICKET_RESPONSE_HOURS")
     # Upper bound of items one scheduled run handles (the next run takes the rest).
     scheduler_batch_limit: int = Field(default=500, ge=1, alias="SCHEDULER_BATCH_LIMIT")
+    # Shopping cart: removed by the table's TTL after this long without a change; at most this many lines.
+    cart_idle_hours: int = Field(default=720, ge=1, le=8784, alias="CART_IDLE_HOURS")
+    # Checkout writes 2 items per order (one order per merchant) + 1 per stocked line + the cart's removal in
+    # one TransactWriteItems (at most 100 items): 3 * 33 + 1 = 100 is the most lines that always fit.
+    cart_max_lines: int = Field(default=30, ge=1, le=33, alias="CART_MAX_LINES")
 
     # --- refunds ---
     refund_state_machine_arn: str | None = Field(default=None, alias="REFUND_STATE_MACHINE_ARN")

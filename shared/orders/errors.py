@@ -270,6 +270,31 @@ class ProductExists(Conflict):
     default_message = "A product with this sku already exists."
 
 
+class CartTooManyLines(InvalidRequest):
+    code = "CART_TOO_MANY_LINES"
+    default_message = "The cart holds as many different products as it can; remove one first."
+
+
+class ProductNotForSale(InvalidRequest):
+    code = "PRODUCT_NOT_FOR_SALE"
+    default_message = "This product is no longer on sale."
+
+
+class CartChanged(Conflict):
+    code = "CART_CHANGED"
+    default_message = "The cart changed at the same time; read it again and retry."
+
+
+class CartPricesChanged(Conflict):
+    code = "CART_PRICES_CHANGED"
+    default_message = "Prices or availability changed since the cart was shown; read it again (details list what)."
+
+
+class CartEmpty(InvalidRequest):
+    code = "CART_EMPTY"
+    default_message = "The cart is empty."
+
+
 class InvalidProduct(InvalidRequest):
     code = "INVALID_PRODUCT"
     default_message = "The product's fields do not fit its kind."

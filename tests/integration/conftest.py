@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from moto import mock_aws
 
 from local_stack.moto_patches import atomic_dynamodb_writes
@@ -60,17 +61,10 @@ def aws() -> Iterator[None]:
     with mock_aws(), atomic_dynamodb_writes():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_tables(client, TEMPLATE, {name: name for name in resources(TEMPLATE, "AWS::DynamoDB::Table")})
+        serializer = TypeSerializer()
         for product in SEED:
             client.put_item(
-                TableName="CatalogTable",
-                Item={
-                    key: {"BOOL": value}
-                    if isinstance(value, bool)
-                    else {"N": str(value)}
-                    if isinstance(value, int)
-                    else {"S": value}
-                    for key, value in product.items()
-                },
+                TableName="CatalogTable", Item={key: serializer.serialize(value) for key, value in product.items()}
             )
         # The secrets exist (named by logical id, as REFS resolves them) with the local-only values.
         create_secrets(boto3.client("secretsmanager", region_name="us-east-1"), TEMPLATE, {}, LOCAL_SECRET_VALUES)

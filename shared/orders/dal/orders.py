@@ -108,6 +108,25 @@ class OrdersRepository(Repository):
             ]
         )
 
+    def create_many(self, created: list[tuple[Order, TimelineEvent]], extra: list[TransactWriteItemTypeDef]) -> None:
+        """Write several new orders and their first events in one transaction, then ``extra``.
+
+        Order i is item 2i and its event 2i+1; ``extra`` starts at item 2 * len(created).
+        """
+        items: list[TransactWriteItemTypeDef] = []
+        for order, event in created:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": order_record(order),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+            )
+            items.append(self._put_event(order.order_id, event))
+        self._transact([*items, *extra])
+
     def save_change(
         self,
         before: Order,

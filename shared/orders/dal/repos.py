@@ -13,6 +13,7 @@ from orders.config import get_config
 
 if TYPE_CHECKING:
     from orders.dal.aftersales import AfterSalesRepository
+    from orders.dal.cart import CartRepository
     from orders.dal.catalog import CatalogRepository
     from orders.dal.entitlements import EntitlementsRepository
     from orders.dal.orders import OrdersRepository
@@ -93,3 +94,10 @@ def reports_repository() -> ReportsRepository:
     from orders.dal.reports import ReportsRepository
 
     return ReportsRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def cart_repository() -> CartRepository:
+    from orders.dal.cart import CartRepository
+
+    return CartRepository(get_config().table("orders_table"))

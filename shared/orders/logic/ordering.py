@@ -16,9 +16,10 @@ from orders.dal.repos import catalog_repository, orders_repository
 from orders.logic import inventory, transitions
 from orders.logic.pricing import price_order
 from orders.logic.stages import record_order_stage
-from orders.models.api import CreateOrderRequest
+from orders.models.api import CreateOrderRequest, OrderLineRequest
+from orders.models.catalog import Product
 from orders.models.common import utcnow
-from orders.models.order import Order, OrderStatus, TimelineEvent
+from orders.models.order import Order, OrderStatus, ShippingAddress, TimelineEvent
 from orders.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -88,16 +89,21 @@ def _idempotent_place() -> tuple[Callable[..., Any], Any]:
     return wrapped, config
 
 
-def _place(*, command: PlaceOrder) -> Order:
+def new_order(
+    user_id: str,
+    items: list[OrderLineRequest],
+    shipping_address: ShippingAddress | None,
+    products: dict[str, Product],
+    now: datetime,
+    merchant_id: str | None = None,
+) -> tuple[Order, TimelineEvent, dict[str, int]]:
+    """A priced PENDING_PAYMENT order, its CREATED event and the stock it reserves (nothing written yet)."""
     settings = get_config()
-    request = command.request
-    products = catalog_repository().get_many(line.sku for line in request.items)
-    priced = price_order(request.items, products, request.shipping_address, settings.shipping_fees)
-    now = utcnow()
+    priced = price_order(items, products, shipping_address, settings.shipping_fees)
     reserved = inventory.to_reserve(priced.lines, products)
     order = Order(
         order_id=f"ord_{uuid.uuid4().hex}",
-        user_id=command.user_id,
+        user_id=user_id,
         status=OrderStatus.PENDING_PAYMENT,
         items=priced.lines,
         currency=priced.currency,
@@ -105,6 +111,7 @@ def _place(*, command: PlaceOrder) -> Order:
         shipping_fee=priced.shipping_fee,
         total=priced.total,
         shipping_address=priced.shipping_address,
+        merchant_id=merchant_id,
         created_at=now,
         updated_at=now,
         expires_at=now + timedelta(minutes=settings.unpaid_order_ttl_minutes),
@@ -114,10 +121,17 @@ def _place(*, command: PlaceOrder) -> Order:
         at=now,
         type="CREATED",
         to_status=order.status,
-        actor=f"user:{command.user_id}",
+        actor=f"user:{user_id}",
         version=order.version,
         details={"total": order.total, "currency": order.currency},
     )
+    return order, created, reserved
+
+
+def _place(*, command: PlaceOrder) -> Order:
+    request = command.request
+    products = catalog_repository().get_many(line.sku for line in request.items)
+    order, created, reserved = new_order(command.user_id, request.items, request.shipping_address, products, utcnow())
     try:
         # The order, its first event and every stock reservation: all or nothing.
         orders_repository().create(order, created, inventory.reservation_items(reserved))

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, StrictInt
 
 from orders.models.base import Model
-from orders.models.catalog import Product, ProductKind, Sku
+from orders.models.catalog import (
+    DEFAULT_CATEGORY,
+    DEFAULT_MERCHANT,
+    Category,
+    MerchantId,
+    Product,
+    ProductKind,
+    Sku,
+    Tags,
+)
 from orders.models.common import MAX_MINOR_UNITS, CurrencyCode, MinorUnits, UtcDateTime
 from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
 from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
@@ -51,10 +60,48 @@ class ProductOut(Model):
     price: MinorUnits
     currency: CurrencyCode
     active: bool
+    merchant_id: str
+    category: str
+    tags: list[str]
 
     @classmethod
     def of(cls, product: Product) -> ProductOut:
         return cls.model_validate(product.model_dump())
+
+
+class CartItemRequest(Model):
+    """How many of a product the cart holds; 0 removes the line."""
+
+    quantity: Annotated[StrictInt, Field(ge=0, le=MAX_LINE_QUANTITY)]
+
+
+class CartLineOut(Model):
+    sku: str
+    name: str
+    merchant_id: str
+    quantity: int
+    unit_price: MinorUnits = Field(description="The current catalog price")
+    currency: CurrencyCode
+    line_total: MinorUnits
+    available: bool = Field(description="On sale and enough stock for this quantity right now")
+    stock_left: int | None = Field(description="Units on hand; null when unlimited")
+
+
+class CartOut(Model):
+    lines: list[CartLineOut]
+    version: int = Field(description="Changes with every edit of the cart")
+    expires_at: UtcDateTime | None = Field(description="When an idle cart is removed")
+
+
+class CheckoutRequest(Model):
+    """Check the cart out; ``cart_version`` (from GET /cart) refuses a cart changed since it was shown."""
+
+    shipping_address: ShippingAddress | None = None
+    cart_version: StrictInt | None = None
+
+
+class CheckoutOut(Model):
+    orders: list[OrderOut]
 
 
 class ProductList(Model):
@@ -83,6 +130,7 @@ class OrderOut(Model):
     total: MinorUnits
     refunded_total: MinorUnits
     shipping_address: ShippingAddress | None = None
+    merchant_id: str | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime
     expires_at: UtcDateTime | None = Field(default=None, description="An unpaid order is cancelled after this time.")
@@ -247,6 +295,9 @@ class ProductCreate(Model):
     price: UnitPrice
     currency: CurrencyCode
     active: bool = True
+    merchant_id: MerchantId = DEFAULT_MERCHANT
+    category: Category = DEFAULT_CATEGORY
+    tags: Tags = Field(default_factory=list)
     stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
     subscription_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
 
@@ -262,6 +313,9 @@ class ProductUpdate(Model):
     price: UnitPrice | None = None
     currency: CurrencyCode | None = None
     active: bool | None = None
+    merchant_id: MerchantId | None = None
+    category: Category | None = None
+    tags: Tags | None = None
     stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
     subscription_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
 

@@ -11,6 +11,16 @@ from orders.models.base import Model
 from orders.models.common import CurrencyCode, MinorUnits, Money
 
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+# Merchants, categories and tags are lower-case slugs, so they can sit inside index keys unchanged.
+Slug = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+MerchantId = Slug
+Category = Slug
+MAX_TAGS = 10
+Tags = Annotated[list[Slug], Field(max_length=MAX_TAGS)]
+
+# Products stored before merchants and categories existed read as the platform's own, uncategorised.
+DEFAULT_MERCHANT = "platform"
+DEFAULT_CATEGORY = "general"
 
 
 class ProductKind(StrEnum):
@@ -29,6 +39,10 @@ class Product(Model):
     price: MinorUnits
     currency: CurrencyCode
     active: bool = True
+    # Who sells it (checkout makes one order per merchant) and where it is shelved.
+    merchant_id: MerchantId = DEFAULT_MERCHANT
+    category: Category = DEFAULT_CATEGORY
+    tags: Tags = Field(default_factory=list)
     # Units on hand for physical goods; None = unlimited (virtual goods, subscriptions).
     stock: Annotated[int, Field(ge=0)] | None = None
     # How long one unit of a subscription lasts.

@@ -81,6 +81,8 @@ class Order(Model):
     refund_pending_id: str | None = None
     refund_pending_amount: MinorUnits = 0
     shipping_address: ShippingAddress | None = None
+    # The merchant selling every line (a cart checkout makes one order per merchant); None before merchants.
+    merchant_id: str | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime
     # Set when a provider confirms the payment (the refund workflow refunds against it).

@@ -1,0 +1,58 @@
+"""cart: ``GET /cart``, ``PUT /cart/items/{sku}``, ``DELETE /cart`` (the caller's own cart)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+
+from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.logic import cart
+from orders.logic.checkout import Checkout, checkout
+from orders.models.api import CartItemRequest, CartOut, CheckoutOut, CheckoutRequest, OrderOut
+
+router = Router()
+
+
+@router.get("/cart", summary="My cart, at current prices", tags=["cart"])
+def get_cart(caller: CurrentCaller) -> CartOut:
+    return cart.get_cart(caller.user_id)
+
+
+@router.put("/cart/items/<sku>", summary="Set how many of a product my cart holds (0 removes it)", tags=["cart"])
+def put_item(
+    sku: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")],
+    body: CartItemRequest,
+    caller: CurrentCaller,
+) -> CartOut:
+    return cart.set_quantity(caller.user_id, sku, body.quantity)
+
+
+@router.delete("/cart", summary="Empty my cart", tags=["cart"])
+def delete_cart(caller: CurrentCaller) -> Response[None]:
+    cart.clear(caller.user_id)
+    return Response(status_code=204)
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Client-chosen key: a retry with the same key and body returns the same orders.",
+    ),
+]
+
+
+@router.post("/cart/checkout", summary="Check my cart out: one order per merchant", tags=["cart"], status_code=201)
+def post_checkout(body: CheckoutRequest, caller: CurrentCaller, idempotency_key: IdempotencyKey) -> CheckoutOut:
+    command = Checkout(user_id=caller.user_id, idempotency_key=idempotency_key, request=body)
+    return CheckoutOut(orders=[OrderOut.of(order) for order in checkout(command, router.lambda_context)])
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)
