@@ -31,10 +31,10 @@ def review_queue(
 
 
 @router.get("/users/<user_id>/refunds", summary="A user's refunds, newest first (reviewers)", tags=["refunds"])
+@requires_role(REVIEWER)
 def refunds_of_user(
     user_id: UserId, caller: CurrentCaller, limit: Annotated[int | None, Query(ge=1, le=100)] = None
 ) -> RefundList:
-    caller.require_role(REVIEWER)
     return RefundList(items=[RefundOut.of(refund) for refund in refunds.refunds_of_user(user_id, limit=limit)])
 
 

@@ -18,13 +18,13 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/shipments", summary="Orders waiting to be shipped or delivered, oldest first (ops)", tags=["fulfilment"])
+@requires_role("ops")
 def shipping_queue(
     caller: CurrentCaller,
     status: Annotated[Literal["PENDING_SHIPMENT", "SHIPPED"], Query()] = "PENDING_SHIPMENT",
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderList:
-    caller.require_role("ops")
     page = shipping.shipping_queue(OrderStatus(status), limit=limit, cursor=cursor)
     return OrderList(items=[OrderOut.of(order) for order in page.items], next_cursor=page.next_cursor)
 

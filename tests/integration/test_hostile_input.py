@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from local_stack.runtime import LambdaRuntime
@@ -28,7 +29,11 @@ BODY_ROUTES = sorted(key for key, sample in SAMPLES.items() if "body" in sample 
 
 @pytest.fixture
 def runtime(aws: None) -> LambdaRuntime:
-    return LambdaRuntime(REFS | {"StripeWebhookSecret": STRIPE_SECRET}, base_env=FAKE_AWS_ENV)
+    # The webhook secret is where a deployer puts it: the stack's Secrets Manager secret.
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId="StripeWebhookSecret", SecretString=STRIPE_SECRET
+    )
+    return LambdaRuntime(REFS, base_env=FAKE_AWS_ENV)
 
 
 def _with_body(method: str, resource: str, raw: str) -> dict[str, Any]:

@@ -28,7 +28,11 @@ from tests.integration.payments_support import (
 
 @pytest.fixture
 def runtime(aws: None) -> LambdaRuntime:
-    return LambdaRuntime(REFS | {"StripeWebhookSecret": STRIPE_SECRET}, base_env=FAKE_AWS_ENV)
+    # The webhook secret is where a deployer puts it: the stack's Secrets Manager secret.
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId="StripeWebhookSecret", SecretString=STRIPE_SECRET
+    )
+    return LambdaRuntime(REFS, base_env=FAKE_AWS_ENV)
 
 
 def _raw_event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -137,12 +141,11 @@ def _stored_shapes() -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.parametrize(("name", "fields"), _stored_shapes(), ids=[n for n, _ in _stored_shapes()])
 def test_every_ledger_shape_and_outcome_reads_back(aws: None, name: str, fields: dict[str, Any]) -> None:
-    from orders.config import get_config
     from orders.dal.payments import PaymentsRepository
     from orders.models.api import LedgerEntryOut
     from orders.models.payment import LedgerEntry, PaymentEvent, PaymentOutcome, Provider
 
-    repo = PaymentsRepository(get_config().table("orders_table"), boto3.client("dynamodb", region_name="us-east-1"))
+    repo = PaymentsRepository("OrdersTable", boto3.client("dynamodb", region_name="us-east-1"))
     for provider in Provider:
         for outcome in PaymentOutcome:
             # Given an entry of this shape, with details holding nulls and nested values
