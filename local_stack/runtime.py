@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from local_stack.powertools_patches import event_per_invocation
 from local_stack.template import ROOT, FunctionSpec, function_specs, load_template, resolve
 
 # The layer's package is imported as `orders` (Lambda puts the layer on /opt/python).
@@ -142,6 +143,7 @@ class LambdaRuntime:
         config.use_environment_here(lambda: environment)
         cache.use_store(sandbox.store)
         if sandbox.handler is None:
+            event_per_invocation()  # several invocations of one function run at once here, not on Lambda
             # As on Lambda, the settings are in place before the handler module is imported.
             sandbox.handler = spec.load_handler(sandbox.index)
             _serialise_metrics()

@@ -1,0 +1,34 @@
+"""The local stack runs invocations of one function at once: Powertools' current event must not be shared."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from typing import Any
+
+from local_stack.powertools_patches import event_per_invocation
+
+
+def test_each_invocation_sees_only_its_own_current_event() -> None:
+    # Given the patch, and two invocations running at the same time in one process
+    event_per_invocation()
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, BaseRouter
+
+    both_set = threading.Barrier(2)
+    seen: dict[str, Any] = {}
+
+    def invocation(name: str) -> None:
+        resolver = APIGatewayRestResolver()
+        BaseRouter.current_event = name  # type: ignore[assignment]  # what Powertools' resolve() does on every invocation
+        both_set.wait()  # When the other invocation has set its own event too
+        seen[name] = (BaseRouter.current_event, resolver.current_event)
+
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(invocation, name)) for name in ("one", "two")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then each still reads its own (without the patch both read whichever was set last)
+    assert seen == {"one": ("one", "one"), "two": ("two", "two")}
