@@ -174,9 +174,10 @@ class LocalStack:
         self.created = create_resources(_session(), self.moto_endpoint, self.template)
         self.created.refs.update(self.parameter_overrides())
         # LOCAL ONLY: the service-account key the fake Google issued goes where a deployer puts the real one.
-        self.client("secretsmanager").put_secret_value(
-            SecretId=self.created.refs["GoogleServiceAccountSecret"], SecretString=self.google.service_account_key()
-        )
+        if "GoogleServiceAccountSecret" in self.created.refs:
+            self.client("secretsmanager").put_secret_value(
+                SecretId=self.created.refs["GoogleServiceAccountSecret"], SecretString=self.google.service_account_key()
+            )
         # The local sender (a parameter override) must be a verified identity, as on AWS.
         self.client("ses").verify_email_identity(EmailAddress=LOCAL_SENDER)
         if self._seed and "CatalogTable" in self.created.tables:
