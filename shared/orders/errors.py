@@ -385,3 +385,16 @@ class ReportWindowTooLong(InvalidRequest):
 class ReportTooLarge(InvalidRequest):
     code = "REPORT_TOO_LARGE"
     default_message = "Too many orders in this window for one report; ask for a shorter range."
+
+
+# --- carriers ------------------------------------------------------------------------------
+class UnknownCarrier(NotFound):
+    code = "UNKNOWN_CARRIER"
+    default_message = "No such carrier is configured on this deployment."
+
+
+class CarrierEventReplayed(Conflict):
+    """The carrier's event id was already recorded: nothing is changed a second time."""
+
+    code = "CARRIER_EVENT_REPLAYED"
+    default_message = "This carrier event was already received."
