@@ -49,6 +49,21 @@ MOTO_CRASHES = {
     "AWS::Events::Rule": "moto's put_rule from CloudFormation gets a bus model object, not a name, and crashes",
     "AWS::ApiGateway::Deployment": "moto's RestApi ignores the OpenAPI Body SAM generates: 'no methods' to deploy",
 }
+# Types moto creates by looking up what one property names: if that names a resource taken out, moto crashes
+# (e.g. AWS::Lambda::Permission on the AWS::Lambda::Alias SnapStart's AutoPublishAlias adds).
+MOTO_LOOKS_UP = {"AWS::Lambda::Permission": "FunctionName"}
+
+
+def crashes_on_removed(template: dict[str, Any], removed: set[str]) -> dict[str, str]:
+    """Resources moto would crash on because the property it looks up refers to a resource taken out."""
+    found: dict[str, str] = {}
+    for name, resource in template["Resources"].items():
+        key = MOTO_LOOKS_UP.get(resource["Type"])
+        value = json.dumps(resource.get("Properties", {}).get(key)) if key else ""
+        hits = sorted(r for r in removed if f'"{r}"' in value or f'"{r}.' in value)
+        if hits:
+            found[name] = f"moto looks up {key} and crashes: it refers to {hits[0]}, which moto cannot check"
+    return found
 
 
 def python313_bin() -> Path | None:
@@ -229,6 +244,7 @@ def main() -> int:
             for name, resource in template["Resources"].items()
             if resource["Type"] not in unsupported
         }
+        removed |= crashes_on_removed(template, set(removed))
         strip(template, set(removed))
         deployed_template = OUT / "template.cfn.json"
         deployed_template.write_text(json.dumps(template, indent=1))

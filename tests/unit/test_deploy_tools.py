@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.deploy_check import strip
+from tools.deploy_check import crashes_on_removed, strip
 from tools.smoke import CognitoUsers
 
 
@@ -117,3 +117,18 @@ def test_make_deploy_is_guided_for_an_environment_samconfig_does_not_know_yet() 
     assert dry_run("ENV=qa").strip() == "sam deploy --guided --config-env qa"
     assert dry_run("ENV=dev").strip() == "sam deploy --config-env dev"
     assert dry_run("ENV=dev", "GUIDED=1").strip() == "sam deploy --guided --config-env dev"
+
+
+def test_a_permission_on_a_removed_alias_is_taken_out_but_one_on_a_function_is_kept() -> None:
+    # Given a permission on the alias moto has no model for, and one on the function itself
+    template = {
+        "Resources": {
+            "OnAlias": {"Type": "AWS::Lambda::Permission", "Properties": {"FunctionName": {"Ref": "FnAliaslive"}}},
+            "OnFunction": {"Type": "AWS::Lambda::Permission", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+        }
+    }
+    # When the resources moto would crash on are computed
+    found = crashes_on_removed(template, {"FnAliaslive"})
+    # Then only the permission on the alias is taken out, with its reason
+    assert list(found) == ["OnAlias"]
+    assert "FnAliaslive" in found["OnAlias"]
