@@ -8,9 +8,8 @@ from pydantic import BaseModel
 
 from orders import errors
 from orders.cache import per_environment
-from orders.config import get_config
 from orders.dal.repos import cart_repository, catalog_repository, orders_repository
-from orders.logic import inventory
+from orders.logic import idempotency, inventory
 from orders.logic.ordering import new_order
 from orders.models.api import CheckoutRequest, OrderLineRequest
 from orders.models.common import utcnow
@@ -18,8 +17,6 @@ from orders.models.order import Order
 from orders.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
@@ -35,48 +32,16 @@ class CheckoutResult(BaseModel):
 
 def checkout(command: Checkout, lambda_context: LambdaContext | None = None) -> list[Order]:
     """Idempotent on (user, Idempotency-Key) as POST /orders is: a retry returns the same orders."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-
-    run, config = _idempotent_checkout()
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
-    try:
-        return run(command=command).orders  # type: ignore[no-any-return]
-    except IdempotencyValidationError as exc:
-        raise errors.IdempotencyKeyReused() from exc
-    except IdempotencyAlreadyInProgressError as exc:
-        raise errors.RequestInProgress() from exc
+    result: CheckoutResult = idempotency.call(_idempotent_checkout(), command, lambda_context)
+    return result.orders
 
 
 @per_environment
-def _idempotent_checkout() -> tuple[Callable[..., Any], Any]:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
+def _idempotent_checkout() -> idempotency.Wrapped:
+    # 'checkout' in the key: the same Idempotency-Key on POST /orders is another request.
+    return idempotency.wrap(
+        _checkout, event_key_jmespath="[user_id, idempotency_key, 'checkout']", output=CheckoutResult
     )
-    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-
-    from orders.dal.dynamo import dynamodb_client
-
-    settings = get_config()
-    config = IdempotencyConfig(
-        event_key_jmespath="[user_id, idempotency_key, 'checkout']",
-        payload_validation_jmespath="request",
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-    )
-    store = DynamoDBPersistenceLayer(table_name=settings.table("idempotency_table"), boto3_client=dynamodb_client())
-    wrapped = idempotent_function(
-        _checkout,
-        data_keyword_argument="command",
-        persistence_store=store,
-        config=config,
-        output_serializer=PydanticSerializer(CheckoutResult),
-    )
-    return wrapped, config
 
 
 def _checkout(*, command: Checkout) -> CheckoutResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -13,7 +13,7 @@ from orders.cache import per_environment
 from orders.config import get_config
 from orders.dal.orders import OrderPage
 from orders.dal.repos import catalog_repository, orders_repository
-from orders.logic import inventory, transitions
+from orders.logic import idempotency, inventory, transitions
 from orders.logic.pricing import price_order
 from orders.logic.stages import record_order_stage
 from orders.models.api import CreateOrderRequest, OrderLineRequest
@@ -23,8 +23,6 @@ from orders.models.order import Order, OrderStatus, ShippingAddress, TimelineEve
 from orders.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 STAFF_READERS = ("support", "ops", "reviewer")
@@ -44,49 +42,13 @@ def place_order(command: PlaceOrder, lambda_context: LambdaContext | None = None
     """
     if command.idempotency_key is None:
         return _place(command=command)
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-
-    place, config = _idempotent_place()
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
-    try:
-        return place(command=command)  # type: ignore[no-any-return]
-    except IdempotencyValidationError as exc:
-        raise errors.IdempotencyKeyReused() from exc
-    except IdempotencyAlreadyInProgressError as exc:
-        raise errors.RequestInProgress() from exc
+    return idempotency.call(_idempotent_place(), command, lambda_context)  # type: ignore[no-any-return]
 
 
 @per_environment
-def _idempotent_place() -> tuple[Callable[..., Any], Any]:
-    """Wrap :func:`_place` with Powertools idempotency on first use (keeps cold start lean)."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-
-    from orders.dal.dynamo import dynamodb_client
-
-    settings = get_config()
-    config = IdempotencyConfig(
-        event_key_jmespath="[user_id, idempotency_key]",
-        payload_validation_jmespath="request",
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-    )
-    store = DynamoDBPersistenceLayer(table_name=settings.table("idempotency_table"), boto3_client=dynamodb_client())
-    wrapped = idempotent_function(
-        _place,
-        data_keyword_argument="command",
-        persistence_store=store,
-        config=config,
-        output_serializer=PydanticSerializer(Order),
-    )
-    return wrapped, config
+def _idempotent_place() -> idempotency.Wrapped:
+    """:func:`_place` recorded per (user, key), built on first use (keeps cold start lean)."""
+    return idempotency.wrap(_place, event_key_jmespath="[user_id, idempotency_key]", output=Order)
 
 
 def new_order(
