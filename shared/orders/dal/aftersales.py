@@ -133,10 +133,8 @@ class AfterSalesRepository(Repository):
         self, status: TicketStatus, *, limit: int, cursor: str | None, until: datetime | None = None
     ) -> tuple[list[Ticket], str | None]:
         """Tickets in ``status``, due first (a key-condition Query on GSI3), and the next page's cursor."""
-        partition = keys.queue_pk("TICKET", status.value)
-        after = queues.decode_cursor(cursor, partition) if cursor else None
-        partitions = keys.queue_partitions("TICKET", status.value)
-        items, more = queues.query_queue_page(self.client, self._table, partitions, until, limit, after)
+        items, next_cursor = queues.queue_page(
+            self.client, self._table, "TICKET", status.value, limit=limit, token=cursor, until=until
+        )
         tickets = [Ticket.model_validate(from_item(item)) for item in items]
-        next_cursor = queues.encode_cursor(partition, items[-1]) if more and items else None
         return tickets, next_cursor

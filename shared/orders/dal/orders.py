@@ -190,12 +190,8 @@ class OrdersRepository(Repository):
         """Orders waiting for ops in ``status`` (to ship, to deliver), oldest first: a Query on GSI3."""
         if status not in SHIPPING_QUEUES:
             raise ValueError(f"{status.value} is not a shipping queue")
-        partition = keys.queue_pk("ORDER", status.value)
-        start = queues.decode_cursor(after, partition) if after else None
-        partitions = keys.queue_partitions("ORDER", status.value)
-        raw, more = queues.query_queue_page(self.client, self._table, partitions, None, limit, start)
+        raw, next_cursor = queues.queue_page(self.client, self._table, "ORDER", status.value, limit=limit, token=after)
         orders = [Order.model_validate(from_item(item)) for item in raw]
-        next_cursor = queues.encode_cursor(partition, raw[-1]) if more and raw else None
         return OrderPage(items=orders, next_cursor=next_cursor, items_read=len(raw))
 
     def get(self, order_id: str) -> Order | None:

@@ -48,6 +48,24 @@ def query_queue_page(
     return query_merged(client, table, keys.QUEUE_INDEX, partitions, after=after, lower=None, upper=upper, limit=limit)
 
 
+def queue_page(
+    client: DynamoDBClient,
+    table: str,
+    kind: str,
+    status: str,
+    *,
+    limit: int,
+    token: str | None,
+    until: datetime | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the ``kind``/``status`` work queue across its shards, due first, and the next page's
+    opaque cursor (None on the last page); ``token`` from another queue is INVALID_CURSOR."""
+    partition = keys.queue_pk(kind, status)
+    after = decode_cursor(token, partition) if token else None
+    items, more = query_queue_page(client, table, keys.queue_partitions(kind, status), until, limit, after)
+    return items, encode_cursor(partition, items[-1]) if more and items else None
+
+
 def query_merged(
     client: DynamoDBClient,
     table: str,
