@@ -53,6 +53,11 @@ class Api:
         )
 
 
+def put_secret(logical_id: str, value: str) -> None:
+    """Put a value in one of the stack's secrets (named by logical id), as an operator does with `make secrets`."""
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(SecretId=logical_id, SecretString=value)
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     from orders import cache

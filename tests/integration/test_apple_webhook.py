@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -20,7 +19,7 @@ from local_stack.runtime import LambdaRuntime
 from orders.payments.tokens import account_token
 from tests.apple_chain import make_chain, notification, shared_chain
 from tests.conftest import FAKE_AWS_ENV
-from tests.integration.conftest import REFS, Api, HttpResult
+from tests.integration.conftest import REFS, Api, HttpResult, put_secret
 from tests.integration.payments_support import create_order, get_order, ledger, timeline, webhook_event
 
 DAY_MS = 86_400_000
@@ -142,18 +141,14 @@ def consumption_runtime(aws: None, app_store: FakeAppStoreApi) -> LambdaRuntime:
     pem = app_store.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    refs = REFS
     env = FAKE_AWS_ENV | {
         "APPLE_ONLINE_CHECKS": "false",
         "APPLE_ROOT_CERTIFICATES": shared_chain().root_b64,
         "APPLE_API_BASE": app_store.url,
     }
     # The App Store Server API key is where a deployer puts it: the stack's Apple secret.
-    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
-        SecretId="AppleApiKeySecret",
-        SecretString=json.dumps({"key_id": KEY_ID, "issuer_id": ISSUER_ID, "private_key": pem}),
-    )
-    return LambdaRuntime(refs, base_env=env)
+    put_secret("AppleApiKeySecret", json.dumps({"key_id": KEY_ID, "issuer_id": ISSUER_ID, "private_key": pem}))
+    return LambdaRuntime(REFS, base_env=env)
 
 
 def test_a_consumption_request_is_noted_and_answered_through_the_app_store_server_api(

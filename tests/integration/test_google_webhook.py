@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
 import requests
 
@@ -16,7 +15,7 @@ from local_stack.fake_google_play import PUSH_SERVICE_ACCOUNT, FakeGooglePlay, F
 from local_stack.runtime import LambdaRuntime
 from orders.payments.tokens import account_token
 from tests.conftest import FAKE_AWS_ENV
-from tests.integration.conftest import REFS, Api, HttpResult
+from tests.integration.conftest import REFS, Api, HttpResult, put_secret
 from tests.integration.payments_support import create_order, get_order, ledger, timeline, webhook_event
 
 AUDIENCE = "https://orders.example.com/webhooks/google"
@@ -42,9 +41,7 @@ def _runtime(google: FakeGooglePlay, key: str) -> LambdaRuntime:
         "GOOGLE_OIDC_CERTS_URL": f"{google.base_url}/oauth2/v1/certs",
     }
     # The key is where a deployer puts it: the stack's Google service-account secret.
-    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
-        SecretId="GoogleServiceAccountSecret", SecretString=key
-    )
+    put_secret("GoogleServiceAccountSecret", key)
     return LambdaRuntime(refs, base_env=env)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from local_stack.runtime import LambdaRuntime
 from tests.conftest import FAKE_AWS_ENV, api_event
-from tests.integration.conftest import REFS, Api
+from tests.integration.conftest import REFS, Api, put_secret
 from tests.integration.payments_support import (
     STRIPE_SECRET,
     create_order,
@@ -30,9 +29,7 @@ BODY_ROUTES = sorted(key for key, sample in SAMPLES.items() if "body" in sample 
 @pytest.fixture
 def runtime(aws: None) -> LambdaRuntime:
     # The webhook secret is where a deployer puts it: the stack's Secrets Manager secret.
-    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
-        SecretId="StripeWebhookSecret", SecretString=STRIPE_SECRET
-    )
+    put_secret("StripeWebhookSecret", STRIPE_SECRET)
     return LambdaRuntime(REFS, base_env=FAKE_AWS_ENV)
 
 

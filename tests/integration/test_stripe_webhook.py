@@ -7,12 +7,11 @@ import threading
 import time
 from typing import Any
 
-import boto3
 import pytest
 
 from local_stack.runtime import LambdaRuntime
 from tests.conftest import FAKE_AWS_ENV
-from tests.integration.conftest import REFS, Api
+from tests.integration.conftest import REFS, Api, put_secret
 from tests.integration.payments_support import (
     STRIPE_OLD_SECRET,
     STRIPE_SECRET,
@@ -33,9 +32,7 @@ from tests.integration.payments_support import (
 @pytest.fixture
 def runtime(aws: None) -> LambdaRuntime:
     # As an operator would with `make secrets`: two signing secrets while one is being rolled.
-    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
-        SecretId="StripeWebhookSecret", SecretString=f"{STRIPE_SECRET},{STRIPE_OLD_SECRET}"
-    )
+    put_secret("StripeWebhookSecret", f"{STRIPE_SECRET},{STRIPE_OLD_SECRET}")
     return LambdaRuntime(REFS, base_env=FAKE_AWS_ENV)
 
 

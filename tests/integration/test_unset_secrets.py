@@ -9,7 +9,7 @@ import pytest
 
 from local_stack.runtime import LambdaRuntime
 from tests.conftest import api_event
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, put_secret
 from tests.integration.payments_support import create_order, post_stripe, stripe_event
 
 
@@ -40,9 +40,7 @@ def test_starting_a_stripe_payment_answers_503_until_the_key_is_set(api: Api, em
     assert (result.status, result.body["code"]) == (503, "PROVIDER_NOT_CONFIGURED")
     # And once the key is put (make secrets), the same request goes on to Stripe (the unset value was not
     # cached; no Stripe listens in this test, so it ends at "could not reach the provider")
-    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
-        SecretId=empty_secret, SecretString="sk_test_local_only_not_a_secret"
-    )
+    put_secret(empty_secret, "sk_test_local_only_not_a_secret")
     assert api(event).body["code"] == "PROVIDER_UNAVAILABLE"
 
 
