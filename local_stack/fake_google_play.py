@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -37,6 +37,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from local_stack.fake_http import JsonApiHandler
 
 log = logging.getLogger("local_stack.google")
 
@@ -404,25 +406,12 @@ class FakeGooglePlayServer:
         self.server.server_close()
 
 
-class _GoogleHandler(BaseHTTPRequestHandler):
+class _GoogleHandler(JsonApiHandler):
     google: FakeGooglePlay
-    protocol_version = "HTTP/1.1"
-    wbufsize = 1 << 16
-    disable_nagle_algorithm = True
+    content_type = "application/json; charset=UTF-8"
+    log = log
 
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
-        status, answer = self.google.request(self.command, self.path, dict(self.headers.items()), body)
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-        log.info("%s %s -> %d", self.command, self.path, status)
+    def answer(self, method: str, path: str, headers: dict[str, str], body: str) -> tuple[int, Any]:
+        return self.google.request(method, path, headers, body)
 
-    do_GET = do_POST = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """One line per request is logged by :meth:`_serve`."""
+    do_GET = do_POST = JsonApiHandler.serve

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from local_stack.apigw import PortInUse
+from local_stack.fake_http import JsonApiHandler
 
 log = logging.getLogger("local_stack.stripe")
 
@@ -508,27 +509,14 @@ class FakeStripeServer:
         self.server.server_close()
 
 
-class _StripeHandler(BaseHTTPRequestHandler):
+class _StripeHandler(JsonApiHandler):
     stripe: FakeStripe
-    protocol_version = "HTTP/1.1"
-    # One write per response, sent at once: no Nagle / delayed-ACK stalls on keep-alive connections.
-    wbufsize = 1 << 16
-    disable_nagle_algorithm = True
+    log = log
 
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
-        status, answer = self.stripe.request(self.command, self.path, dict(self.headers.items()), body)
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Request-Id", new_id("req"))
-        self.end_headers()
-        self.wfile.write(payload)
-        log.info("%s %s -> %d", self.command, self.path, status)
+    def answer(self, method: str, path: str, headers: dict[str, str], body: str) -> tuple[int, Any]:
+        return self.stripe.request(method, path, headers, body)
 
-    do_GET = do_POST = do_DELETE = _serve
+    def extra_headers(self) -> dict[str, str]:
+        return {"Request-Id": new_id("req")}
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """One line per request is logged by :meth:`_serve`."""
+    do_GET = do_POST = do_DELETE = JsonApiHandler.serve
