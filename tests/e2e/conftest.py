@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -26,15 +28,16 @@ class RunningStack:
     startup_seconds: float
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+@contextmanager
+def local_stack_process(log_path: Path, *args: str) -> Iterator[RunningStack]:
+    """``python -m local_stack`` on a free port (plus ``args``), up once it serves the catalog; stopped
+    with Ctrl-C (SIGINT), as a developer stops ``make run``."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("local-stack") / "stack.log"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "POWERTOOLS_"))}
     started = time.perf_counter()
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local_stack", "--port", str(port)],
+            [sys.executable, "-m", "local_stack", "--port", str(port), *args],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -57,7 +60,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=30)  # a stack with a state folder saves it before it exits
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with local_stack_process(tmp_path_factory.mktemp("local-stack") / "stack.log") as stack:
+        yield stack

@@ -2,55 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 from local_stack.demo import Demo, browse, order, order_status, pay, refund, refunded, review
-from local_stack.stack import free_port
-from local_stack.template import ROOT
+from tests.e2e.conftest import local_stack_process
 
 
 @contextmanager
 def running_stack(state_dir: Path, *extra: str) -> Iterator[str]:
-    """``python -m local_stack`` on a free port with this state folder; stopped with Ctrl-C (SIGINT)."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "POWERTOOLS_"))}
-    log_path = state_dir.parent / f"stack-{port}.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local_stack", "--port", str(port), "--state-dir", str(state_dir), *extra],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the local stack did not come up:\n{log_path.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{url}/products", timeout=30).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """A stack process keeping its state in ``state_dir`` (as ``make run`` does with .local-state)."""
+    log = state_dir.parent / f"stack-{len(list(state_dir.parent.glob('stack-*.log')))}.log"  # one per start
+    with local_stack_process(log, "--state-dir", str(state_dir), *extra) as stack:
+        yield stack.url
 
 
 def test_orders_refunds_and_reviews_survive_a_restart_and_fresh_starts_empty(tmp_path: Path) -> None:
