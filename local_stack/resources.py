@@ -84,15 +84,20 @@ class CreatedResources:
     functions: dict[str, str] = field(default_factory=dict)  # function name → logical id
 
 
-def create_resources(session: Any, endpoint: str, template: Mapping[str, Any]) -> CreatedResources:
-    """Create the template's resources in the moto server at ``endpoint``; return their refs."""
+def create_resources(
+    session: Any, endpoint: str, template: Mapping[str, Any], secret_values: Mapping[str, str] = LOCAL_SECRET_VALUES
+) -> CreatedResources:
+    """Create the template's resources in the moto server at ``endpoint``; return their refs.
+
+    ``secret_values``: the local-only value of each secret (by logical id) that has one; the others stay empty.
+    """
 
     def client(service: str) -> Any:
         return session.client(service, endpoint_url=endpoint, region_name=REGION)
 
     created = CreatedResources(refs=base_refs(template))
     _create_tables(client("dynamodb"), template, created)
-    create_secrets(client("secretsmanager"), template, created.refs, LOCAL_SECRET_VALUES)
+    create_secrets(client("secretsmanager"), template, created.refs, secret_values)
     _create_functions(client("iam"), client("lambda"), template, created)
     create_messaging(client, template, created)
     return created

@@ -35,6 +35,7 @@ from local_stack.moto_patches import (
 )
 from local_stack.persistence import Saver, restore_stripe, restore_tables, save_stripe, save_tables
 from local_stack.resources import (
+    LOCAL_SECRET_VALUES,
     LOCAL_SENDER,
     REGION,
     CreatedResources,
@@ -171,13 +172,10 @@ class LocalStack:
         self.google_server = FakeGooglePlayServer(self.google, self.host)
         self.google.push_audience = self._google_audience()
         self._start_moto()
-        self.created = create_resources(_session(), self.moto_endpoint, self.template)
-        self.created.refs.update(self.parameter_overrides())
         # LOCAL ONLY: the service-account key the fake Google issued goes where a deployer puts the real one.
-        if "GoogleServiceAccountSecret" in self.created.refs:
-            self.client("secretsmanager").put_secret_value(
-                SecretId=self.created.refs["GoogleServiceAccountSecret"], SecretString=self.google.service_account_key()
-            )
+        secrets = {**LOCAL_SECRET_VALUES, "GoogleServiceAccountSecret": self.google.service_account_key()}
+        self.created = create_resources(_session(), self.moto_endpoint, self.template, secrets)
+        self.created.refs.update(self.parameter_overrides())
         # The local sender (a parameter override) must be a verified identity, as on AWS.
         self.client("ses").verify_email_identity(EmailAddress=LOCAL_SENDER)
         if self._seed and "CatalogTable" in self.created.tables:
