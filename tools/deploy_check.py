@@ -51,7 +51,7 @@ MOTO_CRASHES = {
 }
 # Types moto creates by looking up what one property names: if that names a resource taken out, moto crashes
 # (e.g. AWS::Lambda::Permission on the AWS::Lambda::Alias SnapStart's AutoPublishAlias adds).
-MOTO_LOOKS_UP = {"AWS::Lambda::Permission": "FunctionName"}
+MOTO_LOOKS_UP = {"AWS::Lambda::Permission": "FunctionName", "AWS::Lambda::EventSourceMapping": "FunctionName"}
 
 
 def crashes_on_removed(template: dict[str, Any], removed: set[str]) -> dict[str, str]:
@@ -120,9 +120,24 @@ def translate(packaged: Path) -> dict[str, Any]:
     return transform(template, parameters, _NoManagedPolicies(), Parser())  # type: ignore[no-any-return]
 
 
-def strip(template: dict[str, Any], names: set[str]) -> None:
-    """Take resources out; what referred to them gets a placeholder string (moto cannot resolve them)."""
+def alias_stand_ins(template: dict[str, Any], removed: set[str]) -> dict[str, Any]:
+    """For each Lambda alias taken out (moto has no model for it), its function: what targets the alias
+    (API permissions, stream mappings, schedules) is then created and checked against the function."""
+    found: dict[str, Any] = {}
+    for name in removed:
+        resource = template["Resources"][name]
+        target = resource.get("Properties", {}).get("FunctionName")
+        if resource["Type"] == "AWS::Lambda::Alias" and isinstance(target, dict) and set(target) == {"Ref"}:
+            found[name] = {"Fn::GetAtt": [target["Ref"], "Arn"]}
+    return found
+
+
+def strip(template: dict[str, Any], names: set[str], stand_ins: dict[str, Any] | None = None) -> None:
+    """Take resources out; what referred to them gets its stand-in if it has one (a function for its alias),
+    else a placeholder string (moto cannot resolve them)."""
     import re
+
+    stand_ins = stand_ins or {}
 
     for name in names:
         del template["Resources"][name]
@@ -130,8 +145,17 @@ def strip(template: dict[str, Any], names: set[str]) -> None:
     def placeholder(name: str, attribute: str | None = None) -> str:
         return f"arn:aws:not-checked:{REGION}:123456789012:{name}" + (f"/{attribute}" if attribute else "")
 
+    def sub_stand_in(match: re.Match[str]) -> str:
+        stand_in = stand_ins.get(match.group(1))
+        if stand_in and not match.group(2):
+            function, attribute = stand_in["Fn::GetAtt"]
+            return "${" + f"{function}.{attribute}" + "}"
+        return placeholder(match.group(1), match.group(2))
+
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
+            if set(value) == {"Ref"} and value["Ref"] in stand_ins:
+                return stand_ins[value["Ref"]]
             if set(value) == {"Ref"} and value["Ref"] in names:
                 return placeholder(value["Ref"])
             if set(value) == {"Fn::GetAtt"}:
@@ -144,7 +168,7 @@ def strip(template: dict[str, Any], names: set[str]) -> None:
                 text = body[0] if isinstance(body, list) else body
                 text = re.sub(
                     r"\$\{([A-Za-z0-9]+)(?:\.([A-Za-z0-9.]+))?\}",
-                    lambda m: placeholder(m.group(1), m.group(2)) if m.group(1) in names else m.group(0),
+                    lambda m: sub_stand_in(m) if m.group(1) in names else m.group(0),
                     text,
                 )
                 return {"Fn::Sub": [text, walk(body[1])] if isinstance(body, list) else text}
@@ -244,8 +268,9 @@ def main() -> int:
             for name, resource in template["Resources"].items()
             if resource["Type"] not in unsupported
         }
-        removed |= crashes_on_removed(template, set(removed))
-        strip(template, set(removed))
+        stand_ins = alias_stand_ins(template, set(removed))
+        removed |= crashes_on_removed(template, set(removed) - set(stand_ins))
+        strip(template, set(removed), stand_ins)
         deployed_template = OUT / "template.cfn.json"
         deployed_template.write_text(json.dumps(template, indent=1))
         timings["translate"] = time.perf_counter() - started

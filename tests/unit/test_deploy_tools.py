@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.deploy_check import crashes_on_removed, strip
+from tools.deploy_check import alias_stand_ins, crashes_on_removed, strip
 from tools.smoke import CognitoUsers
 
 
@@ -132,3 +132,42 @@ def test_a_permission_on_a_removed_alias_is_taken_out_but_one_on_a_function_is_k
     # Then only the permission on the alias is taken out, with its reason
     assert list(found) == ["OnAlias"]
     assert "FnAliaslive" in found["OnAlias"]
+
+
+def test_a_stream_mapping_on_a_removed_alias_is_taken_out_too() -> None:
+    # Given a stream mapping whose function is an alias moto has no model for
+    template = {
+        "Resources": {
+            "Stream": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "FnAliaslive"}},
+            }
+        }
+    }
+    # When the resources moto would crash on are computed
+    found = crashes_on_removed(template, {"FnAliaslive"})
+    # Then the mapping is taken out (moto looks its FunctionName up and crashes on the placeholder)
+    assert list(found) == ["Stream"]
+
+
+def test_what_targets_a_removed_alias_is_pointed_at_its_function_and_kept() -> None:
+    # Given an alias moto cannot create, a permission on it, and an API integration URI naming it in a Sub
+    template = {
+        "Resources": {
+            "FnAliaslive": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+            "OnAlias": {"Type": "AWS::Lambda::Permission", "Properties": {"FunctionName": {"Ref": "FnAliaslive"}}},
+            "Api": {
+                "Type": "AWS::ApiGateway::RestApi",
+                "Properties": {"Uri": {"Fn::Sub": "arn:x:${FnAliaslive}/invocations"}},
+            },
+        },
+        "Outputs": {},
+    }
+    # When the alias is taken out with its stand-in
+    stand_ins = alias_stand_ins(template, {"FnAliaslive"})
+    crashes = crashes_on_removed(template, {"FnAliaslive"} - set(stand_ins))
+    strip(template, {"FnAliaslive"}, stand_ins)
+    # Then nothing else is taken out, and both references now name the function, which moto can check
+    assert crashes == {}
+    assert template["Resources"]["OnAlias"]["Properties"]["FunctionName"] == {"Fn::GetAtt": ["Fn", "Arn"]}
+    assert template["Resources"]["Api"]["Properties"]["Uri"] == {"Fn::Sub": "arn:x:${Fn.Arn}/invocations"}
