@@ -152,7 +152,7 @@ def test_a_stream_mapping_on_a_removed_alias_is_taken_out_too() -> None:
 
 def test_what_targets_a_removed_alias_is_pointed_at_its_function_and_kept() -> None:
     # Given an alias moto cannot create, a permission on it, and an API integration URI naming it in a Sub
-    template = {
+    template: dict[str, Any] = {
         "Resources": {
             "FnAliaslive": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Fn"}}},
             "OnAlias": {"Type": "AWS::Lambda::Permission", "Properties": {"FunctionName": {"Ref": "FnAliaslive"}}},
