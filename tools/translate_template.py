@@ -67,16 +67,41 @@ _DEPLOYED_ATTRIBUTES = ("Type", "Condition", "DependsOn", "DeletionPolicy", "Upd
 
 def normalised(translated: dict[str, Any]) -> dict[str, Any]:
     """The deployed part of a translation: every resource (type, properties with their IAM policies,
-    conditions and dependencies), the conditions and the outputs; key order does not matter."""
+    conditions and dependencies), the conditions and the outputs; key order does not matter.
+
+    One spelling is made canonical: an ``Fn::Sub`` whose variables are all literal values is written
+    with them inlined, and without ``Fn::Sub`` once nothing is left to substitute (CloudFormation
+    resolves both to the same string). So ``!Sub ["${AWS::StackName}/${Name}", {Name: cart}]`` equals
+    ``!Sub "${AWS::StackName}/cart"``, and ``!Sub ["${S} failed", {S: cart}]`` equals ``"cart failed"``.
+    """
     resources = {
-        name: {key: resource[key] for key in _DEPLOYED_ATTRIBUTES if key in resource}
+        name: {key: _inline_sub(resource[key]) for key in _DEPLOYED_ATTRIBUTES if key in resource}
         for name, resource in translated["Resources"].items()
     }
     return {
         "Conditions": translated.get("Conditions", {}),
-        "Outputs": translated.get("Outputs", {}),
+        "Outputs": _inline_sub(translated.get("Outputs", {})),
         "Resources": resources,
     }
+
+
+def _inline_sub(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_inline_sub(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    value = {key: _inline_sub(item) for key, item in value.items()}
+    sub = value.get("Fn::Sub") if list(value) == ["Fn::Sub"] else None
+    if isinstance(sub, list) and len(sub) == 2 and isinstance(sub[0], str) and isinstance(sub[1], dict):
+        text, variables = sub[0], dict(sub[1])
+        for name, literal in list(variables.items()):
+            if isinstance(literal, str | int | float) and not isinstance(literal, bool):
+                text = text.replace("${" + name + "}", str(literal))
+                del variables[name]
+        sub = [text, variables] if variables else text
+    if isinstance(sub, str) and "${" not in sub:
+        return sub
+    return {"Fn::Sub": sub} if sub is not None else value
 
 
 def main(argv: list[str]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from local_stack.template import ROOT, function_specs, load_raw_template, load_template, resources
+from local_stack.template import ROOT, function_specs, load_raw_template, load_template, resolve, resources
 
 TEMPLATE = load_template()
 FUNCTIONS = function_specs(TEMPLATE)
@@ -37,7 +37,7 @@ def test_every_function_has_its_own_service_name_log_group_and_policy() -> None:
         log_group = TEMPLATE["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
         assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
         # The generated log group carries the service name the function logs as (the Functions mapping).
-        assert log_group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{service}"}, name
+        assert resolve(log_group["LogGroupName"], {"AWS::StackName": "stack"}) == f"/aws/lambda/stack/{service}", name
         assert props["Policies"], f"{name} has no policy"
 
 
@@ -51,7 +51,7 @@ def test_the_per_function_loop_lists_every_function_once_with_its_service_name()
     assert set(raw["Mappings"]["Functions"]) == set(listed), "add the function's row to the Functions mapping"
     for name in listed:
         service = functions[f"{name}Function"]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
-        assert raw["Mappings"]["Functions"][name]["Service"] == [service], name
+        assert raw["Mappings"]["Functions"][name]["Service"] == service, name
 
 
 def statements() -> list[tuple[str, dict[str, Any]]]:
