@@ -204,6 +204,8 @@ def main() -> int:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "SAM_CLI_TELEMETRY": "0",
+        # template.yaml's Fn::ForEach: samconfig.toml turns this on beside the template, not for build/deploy-check/.
+        "SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS": "1",
     }
     env.pop("AWS_PROFILE", None)
     env.pop("AWS_SESSION_TOKEN", None)
