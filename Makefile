@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration soak e2e events openapi build deploy deploy-check secrets smoke invoke token demo bench clean console-deps console-deploy
+.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate golden unit integration soak e2e events openapi build deploy deploy-check secrets smoke invoke token demo bench clean console-deps console-deploy
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -90,6 +90,10 @@ validate: setup ## sam validate --lint, then cfn-lint on the SAM-translated temp
 	mkdir -p build
 	$(PY) tools/translate_template.py template.yaml > build/template.cfn.json
 	$(VENV)/bin/cfn-lint template.yaml build/template.cfn.json
+
+golden: $(VENV)/.installed ## Rewrite tests/fixtures/sam_translation.json (the normalised SAM translation) after an intended template change
+	$(PY) tools/translate_template.py --normalised template.yaml > tests/fixtures/sam_translation.json
+	git --no-pager diff --stat -- tests/fixtures/sam_translation.json
 
 unit: $(VENV)/.installed ## Unit tests only (no AWS)
 	$(PY) -m pytest tests/unit

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from local_stack.language_extensions import expand
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 
@@ -45,6 +47,13 @@ _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as CloudFormation hands it to SAM: its language extensions (Fn::ForEach) expanded."""
+    return expand(load_raw_template(path))
+
+
+@cache
+def load_raw_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as written (loops and Mappings as they are); read it, do not change it (it is cached)."""
     with path.open() as handle:
         template: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     return template

@@ -111,10 +111,12 @@ def translate(packaged: Path) -> dict[str, Any]:
     from samtranslator.translator.transform import transform
     from samtranslator.yaml_helper import yaml_parse
 
+    from local_stack.language_extensions import expand
     from tools.translate_template import _NoManagedPolicies
 
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    template = yaml_parse(packaged.read_text())
+    # The packaged template keeps its Fn::ForEach loops (CloudFormation expands them before SAM's transform).
+    template = expand(yaml_parse(packaged.read_text()))
     # The state machine's DefinitionUri was uploaded by `sam package`; the translator accepts the S3 form.
     parameters = {"AWS::Region": REGION, "AWS::AccountId": "123456789012", "AWS::Partition": "aws"}
     return transform(template, parameters, _NoManagedPolicies(), Parser())  # type: ignore[no-any-return]
@@ -226,6 +228,8 @@ def main() -> int:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "SAM_CLI_TELEMETRY": "0",
+        # template.yaml's Fn::ForEach: samconfig.toml turns this on beside the template, not for build/deploy-check/.
+        "SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS": "1",
     }
     env.pop("AWS_PROFILE", None)
     env.pop("AWS_SESSION_TOKEN", None)

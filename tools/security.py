@@ -1,10 +1,10 @@
 """Template security checks: cfn-lint with the serverless rules, and checkov on the SAM translation.
 
-Every finding is either fixed in template.yaml or suppressed there, on the resource, with its
-reason (``Metadata: cfn-lint: config: ignore_checks`` / ``Metadata: checkov: skip: [{id, comment}]``).
-Resources SAM generates (roles, stages, permissions) inherit the checkov skips of the resource
-they come from, so a suppression is written once, next to what it is about.
-Exit status 1 on any finding. Usage: python tools/security.py [--checkov PATH] [--cfn-lint PATH]
+Every finding is either fixed in template.yaml or suppressed once, with its reason, in the checker's
+configuration: .cfnlintrc.yaml (cfn-lint reads it from the repository root) and .checkov.yaml (passed
+to checkov here). The template's Fn::ForEach loops are expanded before the translation, as
+CloudFormation does. Exit status 1 on any finding.
+Usage: python tools/security.py [--checkov PATH] [--cfn-lint PATH]
 """
 
 from __future__ import annotations
@@ -14,28 +14,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tools.translate_template import translate  # noqa: E402
 
-
-def with_inherited_skips(source: dict[str, Any], translated: dict[str, Any]) -> dict[str, Any]:
-    """Copy each SAM resource's checkov skips onto the resources generated from it (same id prefix)."""
-    skips = {
-        name: resource["Metadata"]["checkov"]
-        for name, resource in source["Resources"].items()
-        if "checkov" in (resource.get("Metadata") or {})
-    }
-    for name, resource in translated["Resources"].items():
-        if name in source["Resources"]:
-            continue
-        owner = max((s for s in skips if name.startswith(s)), key=len, default=None)
-        if owner is not None:
-            resource.setdefault("Metadata", {})["checkov"] = skips[owner]
-    return translated
+CHECKOV_CONFIG = ROOT / ".checkov.yaml"
 
 
 def run_cfn_lint(cfn_lint: str, template: Path) -> list[str]:
@@ -51,9 +38,15 @@ def run_cfn_lint(cfn_lint: str, template: Path) -> list[str]:
     return [line for line in result.stdout.splitlines() if line and not line.startswith(str(template.name))]
 
 
-def run_checkov(checkov: str, translated: Path) -> tuple[list[str], int]:
+def skipped_checks(config: Path = CHECKOV_CONFIG) -> list[str]:
+    """The checks .checkov.yaml skips (each line ``- CKV_...  # reason``)."""
+    return list(yaml.safe_load(config.read_text())["skip-check"])
+
+
+def run_checkov(checkov: str, translated: Path, config: Path = CHECKOV_CONFIG) -> list[str]:
+    argv = [checkov, "--config-file", str(config), "-f", str(translated), "--framework", "cloudformation"]
     result = subprocess.run(  # noqa: S603 - fixed argv, our own tools
-        [checkov, "-f", str(translated), "--framework", "cloudformation", "-o", "json", "--quiet", "--compact"],
+        [*argv, "-o", "json", "--quiet", "--compact"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -66,10 +59,9 @@ def run_checkov(checkov: str, translated: Path) -> tuple[list[str], int]:
     if isinstance(report, list):  # one report per framework
         report = next((r for r in report if r.get("check_type") == "cloudformation"), {})
     results = report.get("results", {})
-    failed = [
+    return [
         f"{check['check_id']} {check['resource']}: {check['check_name']}" for check in results.get("failed_checks", [])
     ]
-    return failed, int(report.get("summary", {}).get("skipped", len(results.get("skipped_checks", []))))
 
 
 def main() -> int:
@@ -80,11 +72,8 @@ def main() -> int:
     parser.add_argument("--out", default="build/template.checkov.json")
     args = parser.parse_args()
 
-    from local_stack.template import load_template
-
     template = ROOT / args.template
-    source = load_template(template)
-    translated = with_inherited_skips(source, json.loads(json.dumps(translate(template))))
+    translated = translate(template)
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(translated, indent=1, sort_keys=True))
@@ -93,8 +82,9 @@ def main() -> int:
     print(f"cfn-lint (serverless rules) on {args.template}: {len([x for x in lint if x[:1] in 'EWI'])} finding(s)")
     for line in lint:
         print(f"  {line}")
-    failed, skipped = run_checkov(args.checkov, out)
-    print(f"checkov on the SAM translation: {len(failed)} finding(s), {skipped} suppressed with a reason")
+    failed = run_checkov(args.checkov, out)
+    skipped = len(skipped_checks())
+    print(f"checkov on the SAM translation: {len(failed)} finding(s); {skipped} checks skipped by .checkov.yaml")
     for line in failed:
         print(f"  {line}")
     return 1 if lint or failed else 0
