@@ -96,8 +96,11 @@ def test_a_merchant_ships_their_own_order_but_another_merchants_is_404(api: Api,
     path = {"order_id": order["order_id"]}
     # When pixel-forge tries to ship it
     other = api(as_merchant("shipping_ship", PIXEL, body=SHIPMENT, path_params=path))
-    # Then it does not exist for them, and nothing changed
+    # Then it does not exist for them, and nothing changed; nor can they read it or its timeline
     assert (other.status, other.body["code"]) == (404, "ORDER_NOT_FOUND")
+    for name in ("order_query_get_order", "order_query_get_events"):
+        read = api(as_merchant(name, PIXEL, path_params=path))
+        assert (read.status, read.body["code"]) == (404, "ORDER_NOT_FOUND")
     assert api(api_event("order_query_get_order", path_params=path)).body["status"] == "PENDING_SHIPMENT"
     # When north-loom ships it
     shipped = api(as_merchant("shipping_ship", NORTH, body=SHIPMENT, path_params=path))
