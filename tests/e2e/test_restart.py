@@ -97,8 +97,13 @@ def test_a_listing_under_review_survives_a_restart(tmp_path: Path) -> None:
         # And the re-armed execution (the one that holds the deadline now) took the decision and ended Approved
         log = sorted(tmp_path.glob("stack-*.log"))[-1].read_text()
         (endpoint,) = re.findall(r"moto\s+(http://127\.0\.0\.1:\d+)", log)
-        credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-        sfn = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="us-east-1", **credentials)
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
         (resumed,) = [m for m in sfn.list_state_machines()["stateMachines"] if "listing-resume" in m["name"]]
         (execution,) = sfn.list_executions(stateMachineArn=resumed["stateMachineArn"])["executions"]
         wait_for(
