@@ -52,8 +52,8 @@ setup: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS_VENV)/.installed ## Cre
 run: $(VENV)/.installed ## Set up what is missing, then run the whole system on http://127.0.0.1:3000 (PORT=...; FRESH=1 starts empty; Ctrl-C stops)
 	$(PY) -m local_stack --port $(PORT) --state-dir .local-state $(if $(FRESH),--fresh)
 
-token: $(VENV)/.installed ## Print a dev JWT and nothing else: make token USER_ID=user-0001 GROUPS=reviewer,ops [TTL=3600]
-	@$(PY) -m local_stack token --user $(or $(USER_ID),user-0001) --groups "$(GROUPS)" --ttl $(or $(TTL),3600)
+token: $(VENV)/.installed ## Print a dev JWT and nothing else: make token USER_ID=user-0001 GROUPS=reviewer,ops [MERCHANT_ID=north-loom] [TTL=3600]
+	@$(PY) -m local_stack token --user $(or $(USER_ID),user-0001) --groups "$(GROUPS)" --merchant "$(MERCHANT_ID)" --ttl $(or $(TTL),3600)
 
 invoke: $(VENV)/.installed ## Invoke one function: make invoke FN=CatalogFunction EVENT=events/catalog_list_products.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }

@@ -3,7 +3,7 @@
 - ``run`` (the default): start everything on 127.0.0.1 and serve until Ctrl-C. With
   ``--state-dir DIR`` (``make run`` passes ``.local-state``) the state is kept there and restored
   at the next start (``--fresh``: forget it and start empty); without, everything is in memory.
-- ``token --user U [--groups a,b] [--ttl S]``: print a dev JWT, and nothing else.
+- ``token --user U [--groups a,b] [--merchant M] [--ttl S]``: print a dev JWT, and nothing else.
 - ``invoke FN EVENT``: run one function of template.yaml with an event file, in-process
   against a fresh local stack; the response goes to stdout, logs to stderr.
 - ``demo [--url URL]``: drive the full scenario over HTTP against a running stack.
@@ -86,7 +86,7 @@ def _token(args: argparse.Namespace) -> int:
     from local_stack.auth import issue_token
 
     groups = [group.strip() for group in (args.groups or "").split(",") if group.strip()]
-    print(issue_token(args.user, groups, ttl_seconds=args.ttl))
+    print(issue_token(args.user, groups, ttl_seconds=args.ttl, merchant_id=args.merchant or None))
     return 0
 
 
@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         target.add_argument("--fresh", action="store_true", help="forget the state saved in --state-dir; start empty")
     token = sub.add_parser("token", help="print a dev JWT for a user (and nothing else)")
     token.add_argument("--user", required=True)
-    token.add_argument("--groups", default="", help="comma-separated: reviewer,support,ops,analyst")
+    token.add_argument("--groups", default="", help="comma-separated: reviewer,support,ops,analyst,merchant")
+    token.add_argument("--merchant", default="", help="the shop of a merchant user (custom:merchant_id)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
     invoke = sub.add_parser("invoke", help="invoke one function in-process with an event file")
     invoke.add_argument("function", help="logical id in template.yaml, e.g. CatalogFunction")

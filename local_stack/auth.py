@@ -25,8 +25,11 @@ class InvalidToken(Exception):
     """Missing, unsigned, wrongly signed, malformed or expired token."""
 
 
-def issue_token(user_id: str, groups: Iterable[str] = (), ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
-    """A dev ID token for ``user_id`` shaped like Cognito's (sub, cognito:groups, token_use)."""
+def issue_token(
+    user_id: str, groups: Iterable[str] = (), ttl_seconds: int = DEFAULT_TTL_SECONDS, merchant_id: str | None = None
+) -> str:
+    """A dev ID token for ``user_id`` shaped like Cognito's (sub, cognito:groups, token_use, and a merchant
+    user's ``custom:merchant_id``, the user pool's custom attribute)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": user_id,
@@ -44,6 +47,8 @@ def issue_token(user_id: str, groups: Iterable[str] = (), ttl_seconds: int = DEF
     group_list = [group for group in groups if group]
     if group_list:
         claims["cognito:groups"] = group_list
+    if merchant_id:
+        claims["custom:merchant_id"] = merchant_id
     return jwt.encode(claims, LOCAL_JWT_SECRET, algorithm=ALGORITHM)
 
 

@@ -446,6 +446,56 @@ def bus_events(demo: Demo) -> str:
     return f"{len(items)} event(s) on the buses so far (/_local/events)"
 
 
+def listing(demo: Demo) -> str:
+    """A merchant proposes products; the checks refuse one, a reviewer approves the other, which goes on sale."""
+    shop = "north-loom"
+    merchant = {"Authorization": "Bearer " + issue_token(demo.user("shop"), ["merchant"], merchant_id=shop)}
+    profile = {"shop_name": "North Loom", "contact_name": "Ada", "support_email": "help@northloom.example"}
+    demo.call("PUT", "/merchant/profile", headers=merchant, json=profile)
+    sku = f"scarf-{demo.run_id}"
+    product = {
+        "sku": sku,
+        "kind": "physical",
+        "price": 3200,
+        "currency": "USD",
+        "name": "Wool Scarf",
+        "description": "Merino wool, 180 cm.",
+        "category": "apparel",
+        "images": [f"https://img.northloom.example/{sku}/1.jpg"],
+        "stock": 20,
+    }
+    banned = product | {"name": "Replica scarf"}
+    refused = demo.call("POST", "/merchant/products", headers=merchant, json=banned, expect=202)
+    demo.check(refused["reason_code"] == "BANNED_WORDS", f"the banned word passed: {refused}")
+    proposed = demo.call("POST", "/merchant/products", headers=merchant, json=product, expect=202)
+    demo.check(proposed["status"] == "PENDING_REVIEW", f"proposed listing is {proposed['status']}")
+    demo.call("GET", f"/products/{sku}", expect=404)  # not on sale while under review
+    listing_id = proposed["listing_id"]
+    wait_for(
+        demo,
+        "the listing in the reviewer queue",
+        lambda: any(
+            item["listing_id"] == listing_id
+            for item in demo.call("GET", "/listings?status=PENDING_REVIEW", as_user="reviewer", groups=("reviewer",))[
+                "items"
+            ]
+        ),
+    )
+    decided = demo.call(
+        "POST",
+        f"/listings/{listing_id}/decision",
+        as_user="reviewer",
+        groups=("reviewer",),
+        json={"decision": "approve", "note": "Pictures and price look right"},
+    )
+    live = demo.call("GET", f"/products/{sku}")
+    demo.check(live["merchant_id"] == shop, f"the product is {live['merchant_id']}'s")
+    return (
+        f"merchant {shop} proposes 2 products: one refused by the checks ({refused['reason_code']}), "
+        f"one {decided['status']} by a reviewer and on sale at {live['price']}"
+    )
+
+
 STEPS: list[tuple[str, Step]] = [
     ("browse", browse),
     ("login", needs_login),
@@ -465,6 +515,7 @@ STEPS: list[tuple[str, Step]] = [
     ("refunded", refunded),
     ("notify", notifications),
     ("events", bus_events),
+    ("listing", listing),
 ]
 
 

@@ -149,7 +149,9 @@ def rearm_waiting_tasks(sfn: Any, ddb: Any, created: Any) -> int:
             for item in items:
                 plain = {key: next(iter(value.values())) for key, value in item.items() if len(value) == 1}
                 execution_input: dict[str, Any] = {
-                    key: plain[key] for key in ("refund_id", "order_id", "review_due_at") if key in plain
+                    key: plain[key]
+                    for key in ("refund_id", "order_id", "listing_id", "merchant_id", "review_due_at")
+                    if key in plain
                 }
                 execution_input["auto_approved"] = False
                 if "review_due_at" in plain:

@@ -26,6 +26,7 @@ SAMPLE_TIME = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
 ORDER = "ord_0123456789abcdef0123456789abcdef"
 TICKET = f"tkt-{ORDER}-0a1b2c3d4e5f"
 REFUND = "rf_0123456789abcdef0123456789abcdef_a1b2c3d4e5f6"
+LISTING = "lst_north-loom_019ab1c2d3e4a1b2c3"
 
 # Per route: a sample request a client would send.
 SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
@@ -181,6 +182,48 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "path_params": {"refund_id": REFUND},
         "body": {"decision": "approve", "note": "Photo shows the damage."},
     },
+    # merchants and listing review (docs/merchants.md)
+    ("GET", "/merchant/profile"): {"name": "merchant_get_profile"},
+    ("PUT", "/merchant/profile"): {
+        "name": "merchant_put_profile",
+        "body": {
+            "shop_name": "North Loom",
+            "contact_name": "Ada Lovelace",
+            "contact_phone": "+447700900123",
+            "support_email": "help@northloom.example",
+        },
+    },
+    ("GET", "/merchant/orders"): {
+        "name": "merchant_list_orders",
+        "query": {"status": "PENDING_SHIPMENT", "from": "2026-11-01T00:00:00Z", "limit": "20"},
+    },
+    ("POST", "/merchant/products"): {
+        "name": "merchant_propose_product",
+        "body": {
+            "sku": "scarf-wool",
+            "kind": "physical",
+            "price": 3200,
+            "currency": "USD",
+            "name": "Wool Scarf",
+            "description": "Merino wool, 180 cm.",
+            "category": "apparel",
+            "tags": ["wool", "winter"],
+            "images": ["https://img.northloom.example/scarf-wool/1.jpg"],
+            "stock": 50,
+        },
+    },
+    ("PATCH", "/merchant/products/{sku}"): {
+        "name": "merchant_propose_change",
+        "path_params": {"sku": "mug-classic"},
+        "body": {"price": 1300, "description": "Ceramic, 350 ml, dishwasher safe."},
+    },
+    ("GET", "/merchant/listings"): {"name": "merchant_list_listings", "query": {"limit": "20"}},
+    ("GET", "/listings"): {"name": "listing_review_queue", "query": {"status": "PENDING_REVIEW", "limit": "20"}},
+    ("POST", "/listings/{listing_id}/decision"): {
+        "name": "listing_review_decide",
+        "path_params": {"listing_id": LISTING},
+        "body": {"decision": "approve", "note": "Pictures and price look right."},
+    },
     ("GET", "/reports/summary"): {
         "name": "reports_summary",
         "query": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-21T23:59:59Z"},
@@ -204,6 +247,11 @@ def claims(user_id: str, groups: list[str]) -> dict[str, Any]:
     if groups:
         claim["cognito:groups"] = ",".join(groups)
     return claim
+
+
+def _merchant_claim(resource: str) -> dict[str, str]:
+    """A merchant user's ID token carries their shop (the user pool's custom attribute)."""
+    return {"custom:merchant_id": "north-loom"} if resource.startswith("/merchant/") else {}
 
 
 def proxy_event(
@@ -235,7 +283,7 @@ def proxy_event(
         headers=list(all_headers.items()),
         body=json.dumps(body).encode() if body is not None else b"",
         match=Match(route, dict(path_params or {})),
-        claims=claims(USER, []) if route.authorized else None,
+        claims=(claims(USER, []) | _merchant_claim(route.resource)) if route.authorized else None,
         source_ip="203.0.113.7",
         request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
         now=SAMPLE_TIME,

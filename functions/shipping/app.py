@@ -29,10 +29,15 @@ def shipping_queue(
     return OrderList(items=[OrderOut.of(order) for order in page.items], next_cursor=page.next_cursor)
 
 
-@router.post("/orders/<order_id>/shipments", summary="Ship a physical order (ops)", tags=["fulfilment"])
-@requires_role("ops")
+@router.post(
+    "/orders/<order_id>/shipments", summary="Ship a physical order (ops; merchant: own orders)", tags=["fulfilment"]
+)
+@requires_role("ops", "merchant")
 def ship(order_id: OrderId, body: ShipmentRequest, caller: CurrentCaller) -> OrderOut:
-    return OrderOut.of(shipping.ship(order_id, body, actor=f"ops:{caller.user_id}"))
+    # Ops ship any order; a merchant only their own (another merchant's order reads as not found).
+    merchant = caller.merchant_scope("ops")
+    actor = f"merchant:{merchant}:{caller.user_id}" if merchant else f"ops:{caller.user_id}"
+    return OrderOut.of(shipping.ship(order_id, body, actor=actor, merchant_id=merchant))
 
 
 @router.post("/orders/<order_id>/delivery", summary="Record delivery (ops)", tags=["fulfilment"])

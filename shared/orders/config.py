@@ -116,6 +116,26 @@ class Config(BaseModel):
     # Which adapter executes refunds at the payment provider (see orders.refund_gateway).
     refund_gateway: str = Field(default="provider", alias="REFUND_GATEWAY")
 
+    # --- merchants and listing review (docs/merchants.md) ---
+    listing_state_machine_arn: str | None = Field(default=None, alias="LISTING_STATE_MACHINE_ARN")
+    # How long a reviewer has to decide a listing, and what happens then (decided_by system:timeout).
+    listing_review_timeout_seconds: int = Field(
+        default=259_200, ge=1, le=31_536_000, alias="LISTING_REVIEW_TIMEOUT_SECONDS"
+    )
+    listing_review_timeout_action: Literal["approve", "reject"] = Field(
+        default="reject", alias="LISTING_REVIEW_TIMEOUT_ACTION"
+    )
+    # Automatic checks: a listed price within these bounds (minor units, any currency)...
+    listing_min_price_minor: int = Field(default=50, ge=1, alias="LISTING_MIN_PRICE_MINOR")
+    listing_max_price_minor: int = Field(default=1_000_000, ge=1, alias="LISTING_MAX_PRICE_MINOR")
+    # ...no banned word in the name, description or tags (whole words, any case; comma-separated)...
+    listing_banned_words: tuple[str, ...] = Field(
+        default=("counterfeit", "replica", "knockoff", "bootleg"), alias="LISTING_BANNED_WORDS"
+    )
+    # ...and this many pictures (a new product; a change that sets pictures).
+    listing_min_images: int = Field(default=1, ge=0, le=20, alias="LISTING_MIN_IMAGES")
+    listing_max_images: int = Field(default=8, ge=1, le=20, alias="LISTING_MAX_IMAGES")
+
     # --- reports (orders.logic.reports) ---
     # The longest window GET /reports/summary accepts, and the most orders one report reads.
     report_max_days: int = Field(default=92, ge=1, le=366, alias="REPORT_MAX_DAYS")
@@ -130,7 +150,7 @@ class Config(BaseModel):
             raise RuntimeError(f"{name.upper()} is not set in this function's environment")
         return str(value)
 
-    @field_validator("apple_root_certificates", mode="before")
+    @field_validator("apple_root_certificates", "listing_banned_words", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

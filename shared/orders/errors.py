@@ -398,3 +398,44 @@ class CarrierEventReplayed(Conflict):
 
     code = "CARRIER_EVENT_REPLAYED"
     default_message = "This carrier event was already received."
+
+
+# --- merchants and listings ----------------------------------------------------------------
+class MerchantNotLinked(Forbidden):
+    code = "MERCHANT_NOT_LINKED"
+    default_message = "Your account is in the merchant group but carries no merchant id; ask ops to link it."
+
+
+class ListingNotFound(NotFound):
+    code = "LISTING_NOT_FOUND"
+    default_message = "No such listing."
+
+
+class ListingAlreadyOpen(Conflict):
+    code = "LISTING_ALREADY_OPEN"
+    default_message = "A listing for this sku is already under review; wait for its outcome."
+
+
+class ListingAlreadyDecided(Conflict):
+    code = "LISTING_ALREADY_DECIDED"
+    default_message = "This listing has already been decided."
+
+
+class ListingReviewExpired(Conflict):
+    code = "LISTING_REVIEW_EXPIRED"
+    default_message = "The review deadline has passed; the workflow applied its timeout action."
+
+
+class ListingReviewNotOpen(Conflict):
+    code = "LISTING_REVIEW_NOT_OPEN"
+    default_message = "The review of this listing has not started yet; retry shortly."
+
+
+class MerchantProfileNotFound(NotFound):
+    code = "MERCHANT_PROFILE_NOT_FOUND"
+    default_message = "This merchant has not set up a profile yet (PUT /merchant/profile)."
+
+
+class OwnListingReview(Forbidden):
+    code = "OWN_LISTING_REVIEW"
+    default_message = "A reviewer cannot decide a listing of their own shop."

@@ -7,6 +7,7 @@ errors the same way: ``{"code": "UPPER_SNAKE", "message": "...", "details": [...
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -32,7 +33,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.types import EventHandlerInstance
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-ROLES = frozenset({"reviewer", "support", "ops", "analyst"})
+ROLES = frozenset({"reviewer", "support", "ops", "analyst", "merchant"})
+# A merchant user's shop: the user pool's custom attribute, passed as an ID-token claim (docs/merchants.md).
+MERCHANT_CLAIM = "custom:merchant_id"
+_MERCHANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# The platform's own products and orders are ops' work: no merchant account acts as "platform".
+_PLATFORM_MERCHANT = "platform"
 
 # AWS error codes that mean "over capacity, retry later" once boto3's own retries are spent.
 THROTTLING_CODES = frozenset(
@@ -193,6 +199,8 @@ class Caller:
 
     user_id: str
     groups: frozenset[str]
+    # The ``custom:merchant_id`` claim when it is a merchant id (a slug other than "platform"), else None.
+    merchant_id: str | None = None
 
     def has_role(self, *roles: str) -> bool:
         return not self.groups.isdisjoint(roles)
@@ -200,6 +208,20 @@ class Caller:
     def require_role(self, *roles: str) -> None:
         if not self.has_role(*roles):
             raise errors.Forbidden(required_roles=sorted(roles))
+
+    def require_merchant(self) -> str:
+        """The caller's merchant: in the ``merchant`` group and linked to a shop (else 403)."""
+        self.require_role("merchant")
+        if self.merchant_id is None:
+            raise errors.MerchantNotLinked()
+        return self.merchant_id
+
+    def merchant_scope(self, *unrestricted: str) -> str | None:
+        """None when the caller holds one of the ``unrestricted`` roles (e.g. ops); else their merchant,
+        so the logic limits what they see and change to that merchant's own (403 when not linked)."""
+        if unrestricted and self.has_role(*unrestricted):
+            return None
+        return self.require_merchant()
 
 
 def parse_groups(raw: object) -> frozenset[str]:
@@ -261,7 +283,9 @@ def caller_from_claims(claims: dict[str, Any], groups: list[str] | None = None) 
     if not isinstance(sub, str) or not sub.strip():
         raise errors.Unauthorized()
     raw = groups if groups is not None else claims.get("cognito:groups")
-    return Caller(user_id=sub, groups=parse_groups(raw))
+    merchant = claims.get(MERCHANT_CLAIM)
+    linked = isinstance(merchant, str) and bool(_MERCHANT_ID.match(merchant)) and merchant != _PLATFORM_MERCHANT
+    return Caller(user_id=sub, groups=parse_groups(raw), merchant_id=merchant if linked else None)
 
 
 def caller_from_event(event: dict[str, Any]) -> Caller:

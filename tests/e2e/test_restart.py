@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import boto3
 
 from local_stack.demo import Demo, browse, order, order_status, pay, refund, refunded, review
 from tests.e2e.conftest import local_stack_process
@@ -49,3 +52,63 @@ def test_orders_refunds_and_reviews_survive_a_restart_and_fresh_starts_empty(tmp
         # Then nothing of before is there
         demo.url = url
         demo.call("GET", f"/orders/{order_id}", as_user="client", expect=404)
+
+
+def test_a_listing_under_review_survives_a_restart(tmp_path: Path) -> None:
+    from local_stack.auth import issue_token
+    from local_stack.demo import wait_for
+
+    state = tmp_path / "state"
+    merchant = {"Authorization": "Bearer " + issue_token("shop-1", ["merchant"], merchant_id="north-loom")}
+    product = {
+        "sku": "scarf-restart",
+        "kind": "physical",
+        "price": 3200,
+        "currency": "USD",
+        "name": "Wool Scarf",
+        "description": "Merino wool.",
+        "category": "apparel",
+        "images": ["https://img.northloom.example/scarf/1.jpg"],
+    }
+
+    def in_queue(demo: Demo, listing_id: str) -> bool:
+        queue = demo.call("GET", "/listings?status=PENDING_REVIEW", as_user="reviewer", groups=("reviewer",))
+        return any(item["listing_id"] == listing_id for item in queue["items"])
+
+    # Given a merchant's listing waiting for a reviewer
+    with running_stack(state) as url:
+        demo = Demo(url)
+        listing_id = demo.call("POST", "/merchant/products", headers=merchant, json=product, expect=202)["listing_id"]
+        wait_for(demo, "the listing in the queue", lambda: in_queue(demo, listing_id))
+    # When the stack is started again on the same state
+    with running_stack(state) as url:
+        demo.url = url
+        # Then the review waits again (its workflow re-armed at AwaitReview) and a reviewer's approval puts it on sale
+        wait_for(demo, "the listing in the queue", lambda: in_queue(demo, listing_id))
+        decided = demo.call(
+            "POST",
+            f"/listings/{listing_id}/decision",
+            as_user="reviewer",
+            groups=("reviewer",),
+            json={"decision": "approve"},
+        )
+        assert decided["status"] == "APPROVED"
+        assert demo.call("GET", "/products/scarf-restart")["merchant_id"] == "north-loom"
+        # And the re-armed execution (the one that holds the deadline now) took the decision and ended Approved
+        log = sorted(tmp_path.glob("stack-*.log"))[-1].read_text()
+        (endpoint,) = re.findall(r"moto\s+(http://127\.0\.0\.1:\d+)", log)
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        (resumed,) = [m for m in sfn.list_state_machines()["stateMachines"] if "listing-resume" in m["name"]]
+        (execution,) = sfn.list_executions(stateMachineArn=resumed["stateMachineArn"])["executions"]
+        wait_for(
+            demo,
+            "the re-armed execution to end",
+            lambda: sfn.describe_execution(executionArn=execution["executionArn"])["status"] != "RUNNING",
+        )
+        assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "SUCCEEDED"

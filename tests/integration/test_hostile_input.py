@@ -20,7 +20,7 @@ from tests.integration.payments_support import (
 )
 from tools.make_events import SAMPLES
 
-ALL_ROLES = ("reviewer", "support", "ops", "analyst")
+ALL_ROLES = ("reviewer", "support", "ops", "analyst", "merchant")
 DEEP = "[" * 5000 + "]" * 5000
 LONG_INT = '{"items": [{"sku": "coins-500", "quantity": ' + "1" * 5000 + "}]}"
 BODY_ROUTES = sorted(key for key, sample in SAMPLES.items() if "body" in sample and not key[1].startswith("/webhooks"))

@@ -101,7 +101,10 @@ def test_api_uses_cognito_and_defines_every_role_group() -> None:
     api = resources(TEMPLATE, "AWS::Serverless::Api")["OrdersApi"]["Properties"]
     assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
     groups = {g["Properties"]["GroupName"] for g in resources(TEMPLATE, "AWS::Cognito::UserPoolGroup").values()}
-    assert groups == {"reviewer", "support", "ops", "analyst"}
+    from orders.http import ROLES
+
+    # Exactly the roles the handlers know (merchant included: a merchant user's shop is a custom attribute).
+    assert groups == set(ROLES) == {"reviewer", "support", "ops", "analyst", "merchant"}
 
 
 def test_layer_is_built_for_the_runtime_of_the_functions() -> None:
@@ -284,6 +287,10 @@ def test_no_secret_is_a_parameter_and_no_rule_refuses_the_defaults() -> None:
     # Secrets live in Secrets Manager; nothing secret may be typed into a parameter or the template.
     for name, parameter in TEMPLATE["Parameters"].items():
         assert not parameter.get("NoEcho"), f"{name}: a NoEcho parameter is a secret in the wrong home"
+        if name.endswith("SecretArn"):
+            # Where a secret lives (an existing Secrets Manager secret, resolved at deploy time), never its value.
+            assert parameter["AllowedPattern"].startswith("^$|^arn:aws[a-z-]*:secretsmanager:"), name
+            continue
         assert not any(word in name.lower() for word in ("secret", "apikey", "password", "certificate")), name
     assert "Rules" not in TEMPLATE
 

@@ -15,6 +15,9 @@
     entitlement        USER#<uid>                     ENTITLEMENT#<order id>#<sku>          one per order line
     payment reference  PAYREF#<provider>#<reference>  PAYREF                                → order id
     unmatched event    WEBHOOK#<provider>#<event id>  UNMATCHED                             GSI3 reconciliation
+    merchant profile   MERCHANT#<merchant>            PROFILE                               shop name, contact
+    listing            MERCHANT#<merchant>            LISTING#<listing id>                  GSI3 review queue
+    listing sku lock   LISTING_SKU#<sku>              OPEN                                  one open listing per sku
 
     index  partition (PK)                      sort (SK)                  holds
     GSI1   USER#<uid>                          <created_at>#<order id>    every order of a user
@@ -26,7 +29,9 @@
            QUEUE#REFUND#PENDING_REVIEW         <review_due_at>#<refund id> the reviewer queue
            QUEUE#TICKET#OPEN / #ANSWERED       <due_at>#<ticket id>       the support queue / waiting for the owner
            QUEUE#PAYMENT_RECON#OPEN            <received_at>#<event id>   provider events for unknown orders
+           QUEUE#LISTING#PENDING_REVIEW        <review_due_at>#<listing id> the listing reviewer queue
     GSI4   DAY#<YYYY-MM-DD of created_at>      <created_at>#<order id>    orders created on a UTC day (keys only)
+    GSI5   MERCHANT#<merchant>#<status>        <created_at>#<order id>    a merchant's orders in one status
 
 Rules that keep queries exact:
 - Timeline sort keys sit right after the order's ("#ORDER" < "#TL#") and every other kind under an order uses a
@@ -57,6 +62,7 @@ USER_INDEX = "GSI1"
 USER_STATUS_INDEX = "GSI2"
 QUEUE_INDEX = "GSI3"
 CREATED_DAY_INDEX = "GSI4"
+MERCHANT_INDEX = "GSI5"
 
 
 def order_pk(order_id: str) -> str:
@@ -226,3 +232,29 @@ def sharded_created_day_pk(day: str, order_id: str) -> str:
 
 def created_day_partitions(day: str) -> list[str]:
     return shard_partitions(created_day_pk(day), DAY_SHARDS)
+
+
+# --- merchants and listings (docs/merchants.md) -------------------------------------------------
+# GSI5 holds the orders of merchants other than the platform's own (orders without a merchant, or
+# with "platform", are ops' work and stay out of it: sparse). One partition per merchant and status:
+# "status=S" is one Query; every status is one Query per status, merged by sort key (dal/merchants.py).
+MERCHANT_PROFILE_SK = "PROFILE"
+LISTING_PREFIX = "LISTING#"
+LISTING_SKU_LOCK_SK = "OPEN"
+LISTING_REVIEW_QUEUE = "QUEUE#LISTING#PENDING_REVIEW"  # == queue_pk("LISTING", "PENDING_REVIEW")
+
+
+def merchant_pk(merchant_id: str) -> str:
+    return f"MERCHANT#{merchant_id}"
+
+
+def merchant_status_pk(merchant_id: str, status: str) -> str:
+    return f"MERCHANT#{merchant_id}#{status}"
+
+
+def listing_sk(listing_id: str) -> str:
+    return f"{LISTING_PREFIX}{listing_id}"
+
+
+def listing_sku_lock_pk(sku: str) -> str:
+    return f"LISTING_SKU#{sku}"

@@ -18,6 +18,7 @@ from orders.dal import cursor, keys, queues
 from orders.dal.dynamo import Repository, cancellation_codes, from_item, to_item
 from orders.dal.queues import query_queue
 from orders.errors import ConcurrentModification
+from orders.models.catalog import DEFAULT_MERCHANT
 from orders.models.common import format_ts
 from orders.models.order import Order, OrderStatus, TimelineEvent
 
@@ -54,6 +55,16 @@ def _queue_keys(data: dict[str, Any], order: Order) -> dict[str, Any]:
     }
 
 
+def _merchant_keys(order: Order, created: str) -> dict[str, Any]:
+    """GSI5: a merchant's orders by status (sparse: the platform's own orders are ops' work; see keys)."""
+    if not order.merchant_id or order.merchant_id == DEFAULT_MERCHANT:
+        return {}
+    return {
+        keys.MERCHANT_INDEX + "PK": keys.merchant_status_pk(order.merchant_id, order.status.value),
+        keys.MERCHANT_INDEX + "SK": created,
+    }
+
+
 def order_record(order: Order) -> dict[str, Any]:
     """The DynamoDB item of an order, with its index keys (GSI3 only while a job waits on it)."""
     data = order.model_dump(mode="json")
@@ -70,6 +81,7 @@ def order_record(order: Order) -> dict[str, Any]:
             keys.CREATED_DAY_INDEX + "PK": keys.sharded_created_day_pk(data["created_at"][:10], order.order_id),
             keys.CREATED_DAY_INDEX + "SK": created,
             **_queue_keys(data, order),
+            **_merchant_keys(order, created),
             **data,
         }
     )

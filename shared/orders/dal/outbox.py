@@ -45,9 +45,21 @@ class Claim:
 
 
 class OutboxRepository(Repository):
-    def claim(self, order_id: str, sk: str, item_type: str, attributes: dict[str, Any], at: datetime) -> Claim | None:
-        """Claim a delivery; ``None`` when it was already done (SENT or FAILED)."""
-        pk = keys.order_pk(order_id)
+    def claim(
+        self,
+        order_id: str | None,
+        sk: str,
+        item_type: str,
+        attributes: dict[str, Any],
+        at: datetime,
+        *,
+        pk: str | None = None,
+    ) -> Claim | None:
+        """Claim a delivery; ``None`` when it was already done (SENT or FAILED).
+
+        Under the order's partition, or ``pk`` (a change outside any order: the merchant's partition).
+        """
+        pk = pk or keys.order_pk(str(order_id))
         token = uuid.uuid4().hex
         item = to_item(
             {

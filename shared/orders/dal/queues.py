@@ -76,20 +76,24 @@ def query_merged(
     lower: str | None,
     upper: str | None,
     limit: int,
+    forward: bool = True,
 ) -> tuple[list[dict[str, Any]], bool]:
     """The first ``limit`` items of ``partitions`` together, by sort key, with sort keys in
     (``after``, ``upper``] or [``lower``, ``upper``]; and whether more may follow.
+    ``forward=False``: the last ones first, with sort keys in [``lower``, ``after``) or [``lower``, ``upper``].
 
     Each shard is asked for ``limit + 1`` items: the global first ``limit`` are among them.
     """
 
     def one(partition: str) -> tuple[list[dict[str, Any]], bool]:
-        return _query_partition(client, table, index, partition, after, lower, upper, limit + 1)
+        return _query_partition(client, table, index, partition, after, lower, upper, limit + 1, forward=forward)
 
     with ThreadPoolExecutor(max_workers=max(1, min(_PARALLEL, len(partitions)))) as pool:
         results = list(pool.map(one, partitions))
     sk_attr = index + "SK"
-    merged = list(heapq.merge(*(items for items, _ in results), key=lambda item: str(item[sk_attr]["S"])))
+    merged = list(
+        heapq.merge(*(items for items, _ in results), key=lambda item: str(item[sk_attr]["S"]), reverse=not forward)
+    )
     more = len(merged) > limit or any(truncated for _, truncated in results)
     return merged[:limit], more
 
@@ -103,11 +107,16 @@ def _query_partition(
     lower: str | None,
     upper: str | None,
     want: int,
+    *,
+    forward: bool = True,
 ) -> tuple[list[dict[str, Any]], bool]:
     pk_attr, sk_attr = index + "PK", index + "SK"
     condition = f"{pk_attr} = :pk"
     values: dict[str, Any] = {":pk": {"S": partition}}
-    low = after if after is not None else lower
+    if forward:
+        low = after if after is not None else lower
+    else:  # last first: ``after`` bounds the range from above
+        low, upper = lower, (after if after is not None else upper)
     if low is not None and upper is not None:
         if low > upper:  # DynamoDB refuses BETWEEN with bounds out of order; nothing can match
             return [], False
@@ -125,7 +134,7 @@ def _query_partition(
         "IndexName": index,
         "KeyConditionExpression": condition,
         "ExpressionAttributeValues": values,
-        "ScanIndexForward": True,
+        "ScanIndexForward": forward,
     }
     items: list[dict[str, Any]] = []
     while len(items) < want:

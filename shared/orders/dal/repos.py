@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from orders.dal.cart import CartRepository
     from orders.dal.catalog import CatalogRepository
     from orders.dal.entitlements import EntitlementsRepository
+    from orders.dal.merchants import MerchantsRepository
     from orders.dal.orders import OrdersRepository
     from orders.dal.outbox import OutboxRepository
     from orders.dal.payments import PaymentsRepository
@@ -101,3 +102,21 @@ def cart_repository() -> CartRepository:
     from orders.dal.cart import CartRepository
 
     return CartRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def merchants_repository() -> MerchantsRepository:
+    from orders.dal.merchants import MerchantsRepository
+
+    return MerchantsRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def listing_workflow() -> RefundWorkflow:
+    """The listing review workflow: the same start/resume adapter as refunds, on its own state machine."""
+    from orders.dal.workflow import RefundWorkflow
+
+    arn = get_config().listing_state_machine_arn
+    if not arn:
+        raise RuntimeError("LISTING_STATE_MACHINE_ARN is not set in this function's environment")
+    return RefundWorkflow(arn)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orders.dal import keys
 from orders.models.notification import Change
 
 
@@ -32,6 +33,8 @@ class Kind:
     id_attr: str
     detail_type: str
     status_attr: str = "status"  # what this item's "status" is called
+    # Items under an order name it in ``order_id``; a listing belongs to a merchant instead.
+    scope_attr: str = "order_id"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ KINDS: Mapping[str, Kind] = {
         Kind("PAYMENT", "payment", "event_id", "Payment Status Changed", status_attr="outcome"),
         Kind("REFUND", "refund", "refund_id", "Refund Status Changed"),
         Kind("TICKET", "ticket", "ticket_id", "Ticket Status Changed"),
+        Kind("LISTING", "listing", "listing_id", "Listing Status Changed", scope_attr="merchant_id"),
     )
 }
 
@@ -107,6 +111,13 @@ RULES: tuple[Rule, ...] = (
     Rule("TICKET", "OPEN", "ticket.reopened", notify_user=False),
     Rule("TICKET", "ANSWERED", "ticket.answered", notify_user=True),
     Rule("TICKET", "RESOLVED", "ticket.resolved", notify_user=True),
+    # --- listings (a merchant's product or change): PENDING_REVIEW → APPROVED | REJECTED | FAILED, or
+    # AUTO_REJECTED at once. The merchant user who submitted it hears the outcome. ---
+    Rule("LISTING", "PENDING_REVIEW", "listing.submitted", notify_user=False, from_status=CREATED),
+    Rule("LISTING", "AUTO_REJECTED", "listing.auto_rejected", notify_user=True, from_status=CREATED),
+    Rule("LISTING", "APPROVED", "listing.approved", notify_user=True),
+    Rule("LISTING", "REJECTED", "listing.rejected", notify_user=True),
+    Rule("LISTING", "FAILED", "listing.failed", notify_user=True),
 )
 
 
@@ -141,14 +152,23 @@ def detect(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Chan
     if rule is None:
         return None
     entity_id = new.get(kind.id_attr)
-    order_id = new.get("order_id")
-    if not isinstance(entity_id, str) or not entity_id or not isinstance(order_id, str) or not order_id:
-        raise MalformedRecord(f"{kind.type} item without {kind.id_attr} / order_id")
+    scope = new.get(kind.scope_attr)
+    if not isinstance(entity_id, str) or not entity_id or not isinstance(scope, str) or not scope:
+        raise MalformedRecord(f"{kind.type} item without {kind.id_attr} / {kind.scope_attr}")
+    order_id = scope if kind.scope_attr == "order_id" else None
+    outbox_pk = keys.order_pk(scope) if order_id else keys.merchant_pk(scope)
     version = new.get("version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise MalformedRecord(f"{kind.type} item with a non-integer version")
     user_id = new.get("user_id")
-    at = new.get("updated_at") or new.get("created_at") or new.get("requested_at") or new.get("received_at") or ""
+    at = (
+        new.get("updated_at")
+        or new.get("created_at")
+        or new.get("requested_at")
+        or new.get("received_at")
+        or new.get("submitted_at")
+        or ""
+    )
     return Change(
         kind=kind.name,
         event=rule.event,
@@ -163,6 +183,7 @@ def detect(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Chan
         notify_user=rule.notify_user,
         new=dict(new),
         old=dict(old) if old else None,
+        outbox_pk=outbox_pk,
     )
 
 
@@ -190,7 +211,18 @@ def event_detail(change: Change) -> dict[str, Any]:
     }
     extra = {
         key: new[key]
-        for key in ("carrier", "tracking_number", "reason", "decided_by", "category", "payment_id", "refund_id")
+        for key in (
+            "carrier",
+            "tracking_number",
+            "reason",
+            "decided_by",
+            "category",
+            "payment_id",
+            "refund_id",
+            "merchant_id",
+            "sku",
+            "reason_code",
+        )
         if key in new and key not in detail
     }
     if change.kind == "order":

@@ -118,7 +118,10 @@ def handle_images(old: dict[str, Any] | None, new: dict[str, Any] | None, ports:
 
 
 def _notify_user(change: Change, ports: Ports, outcome: Outcome) -> list[str]:
-    order = change.new if change.kind == "order" else ports.outbox.order_item(change.order_id)
+    if change.kind == "order":
+        order: dict[str, Any] | None = change.new
+    else:
+        order = ports.outbox.order_item(change.order_id) if change.order_id else None
     user_id = change.user_id or (order or {}).get("user_id")
     if not user_id:
         logger.warning("change without a user: no notification", extra={"event": change.event})
@@ -162,6 +165,7 @@ def _deliver(
             "changed_at": change.at,
         },
         now,
+        pk=change.outbox_pk or None,
     )
     if claim is None:
         outcome.duplicates += 1
@@ -203,6 +207,7 @@ def _publish(change: Change, ports: Ports, outcome: Outcome) -> list[str]:
             "changed_at": change.at,
         },
         now,
+        pk=change.outbox_pk or None,
     )
     if claim is None:
         return []

@@ -93,7 +93,12 @@ def new_order(
 def _place(*, command: PlaceOrder) -> Order:
     request = command.request
     products = catalog_repository().get_many(line.sku for line in request.items)
-    order, created, reserved = new_order(command.user_id, request.items, request.shipping_address, products, utcnow())
+    # Lines all from one merchant: the order is that merchant's (theirs to see and ship); mixed: the platform's.
+    sellers = {product.merchant_id for product in products.values()}
+    merchant_id = next(iter(sellers)) if len(sellers) == 1 else None
+    order, created, reserved = new_order(
+        command.user_id, request.items, request.shipping_address, products, utcnow(), merchant_id=merchant_id
+    )
     try:
         # The order, its first event and every stock reservation: all or nothing.
         orders_repository().create(order, created, inventory.reservation_items(reserved))

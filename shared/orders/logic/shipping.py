@@ -18,7 +18,8 @@ def shipping_queue(status: OrderStatus, *, limit: int | None, cursor: str | None
     return orders_repository().shipping_queue(status, limit=limit or get_config().default_page_size, after=cursor)
 
 
-def ship(order_id: str, request: ShipmentRequest, *, actor: str) -> Order:
+def ship(order_id: str, request: ShipmentRequest, *, actor: str, merchant_id: str | None = None) -> Order:
+    """Ship a physical order; ``merchant_id``: only that merchant's order (another's is ORDER_NOT_FOUND)."""
     shipment = Shipment(carrier=request.carrier, tracking_number=request.tracking_number, shipped_at=utcnow())
     order = transitions.change(
         orders_repository(),
@@ -27,6 +28,7 @@ def ship(order_id: str, request: ShipmentRequest, *, actor: str) -> Order:
         actor=actor,
         details={"carrier": shipment.carrier, "tracking_number": shipment.tracking_number},
         updates={"shipment": shipment},
+        merchant=merchant_id,
     )
     metrics.add_metric(name="OrdersShipped", unit="Count", value=1)
     return order

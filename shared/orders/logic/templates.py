@@ -94,6 +94,29 @@ _EN: dict[str, Template] = {
         "Next: not solved for you? Reply in the app and it reopens.",
         "Your ticket about order {order_id} was resolved.",
     ),
+    "listing.auto_rejected": Template(
+        "Listing {sku} was not accepted",
+        "Your listing {listing_id} for {sku} did not pass the automatic checks ({reason_code}).\n\n{reason}\n\n"
+        "Next: fix it and submit it again; the live product (if any) is unchanged.",
+        "Listing {sku} refused: {reason_code}.",
+    ),
+    "listing.approved": Template(
+        "Listing {sku} approved",
+        "Your listing {listing_id} for {sku} was approved and is live in the catalog.\n\nNote: {note}",
+        "Listing {sku} approved: it is live.",
+    ),
+    "listing.rejected": Template(
+        "Listing {sku} declined",
+        "Your listing {listing_id} for {sku} was declined ({reason_code}).\n\n{reason}\n\nNote: {note}\n\n"
+        "Next: the live product (if any) is unchanged; you can submit a new listing.",
+        "Listing {sku} declined: {reason_code}.",
+    ),
+    "listing.failed": Template(
+        "Problem reviewing listing {sku}",
+        "The review of your listing {listing_id} for {sku} could not complete; our team has been alerted.\n\n"
+        "Next: the live product (if any) is unchanged; you can submit the listing again.",
+        "Review of listing {sku} hit a problem; please submit it again.",
+    ),
 }
 
 _ZH: dict[str, Template] = {
@@ -154,6 +177,29 @@ _ZH: dict[str, Template] = {
         "工单 {ticket_id} 已解决",
         "您关于订单 {order_id} 的工单 {ticket_id} 已标记为解决。\n\n下一步：如问题仍未解决，在应用中回复即可重新打开。",
         "您关于订单 {order_id} 的工单已解决。",
+    ),
+    "listing.auto_rejected": Template(
+        "商品 {sku} 的上架申请未通过",
+        "您的上架申请 {listing_id}（{sku}）未通过自动检查（{reason_code}）。\n\n{reason}\n\n"
+        "下一步：修改后重新提交；在售商品（如有）保持不变。",
+        "商品 {sku} 上架申请未通过：{reason_code}。",
+    ),
+    "listing.approved": Template(
+        "商品 {sku} 的上架申请已通过",
+        "您的上架申请 {listing_id}（{sku}）已通过审核，商品已上架。\n\n说明：{note}",
+        "商品 {sku} 已通过审核并上架。",
+    ),
+    "listing.rejected": Template(
+        "商品 {sku} 的上架申请被拒绝",
+        "您的上架申请 {listing_id}（{sku}）被拒绝（{reason_code}）。\n\n{reason}\n\n说明：{note}\n\n"
+        "下一步：在售商品（如有）保持不变，您可以重新提交。",
+        "商品 {sku} 上架申请被拒绝：{reason_code}。",
+    ),
+    "listing.failed": Template(
+        "商品 {sku} 审核遇到问题",
+        "您的上架申请 {listing_id}（{sku}）审核未能完成，我们的团队已收到提醒。\n\n"
+        "下一步：在售商品（如有）保持不变，请重新提交。",
+        "商品 {sku} 审核遇到问题，请重新提交。",
     ),
 }
 
@@ -243,6 +289,11 @@ def context(change_new: Mapping[str, Any], order: Mapping[str, Any] | None, loca
         "next_step_paid": steps[0] if physical else steps[1],
         "cancel_payment": cancel_payment[0],
         "cancel_payment_short": cancel_payment[1],
+        # listings (a merchant's product or change)
+        "listing_id": change_new.get("listing_id"),
+        "sku": change_new.get("sku"),
+        "reason_code": change_new.get("reason_code"),
+        "reason": change_new.get("reason"),
     }
 
 

@@ -66,19 +66,25 @@ def change(
     updates: Mapping[str, Any] | None = None,
     extra: ExtraItems | None = None,
     current: Order | None = None,
+    merchant: str | None = None,
 ) -> Order:
     """Apply ``action`` to the order as stored now.
 
     A concurrent writer makes the conditional write fail; the order is then read again and the
     action re-decided against its new status, so a race ends in either a legal change or a 409.
-    ``owner`` restricts the change to that user's order (anyone else's reads as not found).
+    ``owner`` restricts the change to that user's order (anyone else's reads as not found), and
+    ``merchant`` to that merchant's order (another merchant's reads as not found).
     ``updates`` are other fields the change sets; ``extra(before, after)`` gives more items for the
     same transaction (stock releases, entitlement grants): they land exactly when the change does.
     ``current``: the order as the caller just read it (saves the first read; a race reads it again).
     """
     for attempt in range(_ATTEMPTS):
         order = current if attempt == 0 and current is not None else repo.get(order_id)
-        if order is None or (owner is not None and order.user_id != owner):
+        if (
+            order is None
+            or (owner is not None and order.user_id != owner)
+            or (merchant is not None and order.merchant_id != merchant)
+        ):
             raise OrderNotFound(order_id=order_id)
         after, event = plan(order, action, actor=actor, details=details, **dict(updates or {}))
         try:

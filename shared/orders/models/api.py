@@ -11,6 +11,7 @@ from orders.models.catalog import (
     DEFAULT_CATEGORY,
     DEFAULT_MERCHANT,
     Category,
+    Images,
     MerchantId,
     Product,
     ProductKind,
@@ -18,6 +19,8 @@ from orders.models.catalog import (
     Tags,
 )
 from orders.models.common import MAX_MINOR_UNITS, CurrencyCode, MinorUnits, UtcDateTime
+from orders.models.merchant import Listing, ListingKind, ListingStatus, MerchantProfile, ReasonCode
+from orders.models.notification import Email, Phone
 from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
 from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
 from orders.models.refund import Decision, Refund, RefundStatus
@@ -63,6 +66,7 @@ class ProductOut(Model):
     merchant_id: str
     category: str
     tags: list[str]
+    images: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, product: Product) -> ProductOut:
@@ -371,4 +375,95 @@ class RefundOut(Model):
 
 class RefundList(Model):
     items: list[RefundOut]
+    next_cursor: str | None = None
+
+
+# --- merchants and listings (docs/merchants.md) ------------------------------------------------
+class MerchantProfileRequest(Model):
+    """A shop's details, as the merchant sets them (the whole profile each time)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    shop_name: Annotated[str, Field(min_length=1, max_length=100, examples=["North Loom"])]
+    contact_name: Annotated[str, Field(min_length=1, max_length=100, examples=["Ada Lovelace"])]
+    contact_phone: Phone | None = None
+    support_email: Email
+
+
+class MerchantProfileOut(Model):
+    merchant_id: str
+    shop_name: str
+    contact_name: str
+    contact_phone: str | None = None
+    support_email: str
+    updated_at: UtcDateTime
+
+    @classmethod
+    def of(cls, profile: MerchantProfile) -> MerchantProfileOut:
+        return cls.model_validate(profile.model_dump(exclude={"version", "updated_by"}))
+
+
+ListingName = Annotated[str, Field(max_length=200)]
+ListingDescription = Annotated[str, Field(max_length=2000)]
+
+
+class ListingCreateRequest(Model):
+    """A new product for sale (a merchant). It goes on sale once reviewed; fields a product needs for sale
+    (name, description, category, images) are checked automatically and a missing one refuses the listing."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sku: Sku
+    kind: ProductKind
+    price: UnitPrice
+    currency: CurrencyCode
+    name: ListingName = ""
+    description: ListingDescription = ""
+    category: Category | None = None
+    tags: Tags = Field(default_factory=list)
+    images: Images = Field(default_factory=list)
+    active: bool = True
+    stock: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
+    subscription_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
+
+
+class ListingUpdateRequest(Model):
+    """The fields of one's product to change (a merchant); the live product stays as it is until approved."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: ListingName | None = None
+    description: ListingDescription | None = None
+    price: UnitPrice | None = None
+    category: Category | None = None
+    tags: Tags | None = None
+    images: Images | None = None
+    active: bool | None = None
+
+
+class ListingOut(Model):
+    listing_id: str
+    merchant_id: str
+    sku: str
+    kind: ListingKind
+    changes: dict[str, Any] = Field(description="The proposed product (create) or the fields to change (update).")
+    status: ListingStatus
+    submitted_at: UtcDateTime
+    updated_at: UtcDateTime
+    review_due_at: UtcDateTime | None = None
+    decided_by: str | None = None
+    decided_at: UtcDateTime | None = None
+    decision_note: str | None = None
+    reason_code: ReasonCode | None = Field(default=None, description="Why it was refused (stable code).")
+    reason: str | None = None
+    failure_cause: str | None = None
+
+    @classmethod
+    def of(cls, listing: Listing) -> ListingOut:
+        # The task token and the submitter stay in the backend.
+        return cls.model_validate(listing.model_dump(exclude={"task_token", "version", "user_id"}))
+
+
+class ListingList(Model):
+    items: list[ListingOut]
     next_cursor: str | None = None

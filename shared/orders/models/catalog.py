@@ -17,6 +17,10 @@ MerchantId = Slug
 Category = Slug
 MAX_TAGS = 10
 Tags = Annotated[list[Slug], Field(max_length=MAX_TAGS)]
+# A product picture: an https URL (the merchant hosts it, or uploads it where the app serves images from).
+ImageUrl = Annotated[str, Field(min_length=12, max_length=500, pattern=r"^https://[^\s]+$")]
+MAX_IMAGES = 20
+Images = Annotated[list[ImageUrl], Field(max_length=MAX_IMAGES)]
 
 # Products stored before merchants and categories existed read as the platform's own, uncategorised.
 DEFAULT_MERCHANT = "platform"
@@ -43,6 +47,8 @@ class Product(Model):
     merchant_id: MerchantId = DEFAULT_MERCHANT
     category: Category = DEFAULT_CATEGORY
     tags: Tags = Field(default_factory=list)
+    # Pictures, in display order (merchant listings carry them; products from before have none).
+    images: Images = Field(default_factory=list)
     # Units on hand for physical goods; None = unlimited (virtual goods, subscriptions).
     stock: Annotated[int, Field(ge=0)] | None = None
     # How long one unit of a subscription lasts.

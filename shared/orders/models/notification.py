@@ -60,11 +60,11 @@ class Change(Model):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: str  # order | payment | refund | ticket
+    kind: str  # order | payment | refund | ticket | listing
     event: str  # e.g. order.shipped, refund.approved: the template and the downstream name
     detail_type: str  # EventBridge detail-type, e.g. "Order Status Changed"
     entity_id: str
-    order_id: str
+    order_id: str | None  # None for items outside any order (a merchant's listing)
     user_id: str | None
     old_status: str | None
     new_status: str
@@ -73,6 +73,8 @@ class Change(Model):
     notify_user: bool
     new: dict[str, Any]
     old: dict[str, Any] | None = None
+    # The table partition its NOTIFICATION and EVENT records go under (the order's, or the merchant's).
+    outbox_pk: str = ""
 
     @property
     def key(self) -> str:

@@ -1,0 +1,94 @@
+"""merchant: a merchant's shop profile, orders and listings (new products and product changes, then reviewed)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
+from orders.logic import listings, merchants
+from orders.models.api import (
+    ListingCreateRequest,
+    ListingList,
+    ListingOut,
+    ListingUpdateRequest,
+    MerchantProfileOut,
+    MerchantProfileRequest,
+    OrderList,
+    OrderOut,
+)
+from orders.models.common import UtcDateTime
+from orders.models.order import OrderStatus
+
+router = Router()
+
+MERCHANT = "merchant"
+Sku = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/merchant/profile", summary="My shop's profile (merchant)", tags=["merchants"])
+@requires_role(MERCHANT)
+def get_profile(caller: CurrentCaller) -> MerchantProfileOut:
+    return MerchantProfileOut.of(merchants.get_profile(caller.require_merchant()))
+
+
+@router.put("/merchant/profile", summary="Set my shop's profile (merchant)", tags=["merchants"])
+@requires_role(MERCHANT)
+def put_profile(body: MerchantProfileRequest, caller: CurrentCaller) -> MerchantProfileOut:
+    profile = merchants.put_profile(caller.require_merchant(), body, user_id=caller.user_id)
+    return MerchantProfileOut.of(profile)
+
+
+@router.get("/merchant/orders", summary="My shop's orders, newest first (merchant)", tags=["merchants"])
+@requires_role(MERCHANT)
+def list_orders(
+    caller: CurrentCaller,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    from_: Annotated[UtcDateTime | None, Query(alias="from", description="ISO-8601, inclusive")] = None,
+    to: Annotated[UtcDateTime | None, Query(description="ISO-8601, inclusive")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> OrderList:
+    page = merchants.orders(caller.require_merchant(), status=status, start=from_, end=to, limit=limit, cursor=cursor)
+    return OrderList(items=[OrderOut.of(order) for order in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "/merchant/products",
+    summary="Propose a new product: checked, then reviewed (merchant)",
+    tags=["merchants"],
+    status_code=202,
+)
+@requires_role(MERCHANT)
+def propose_product(body: ListingCreateRequest, caller: CurrentCaller) -> ListingOut:
+    listing = listings.submit_new_product(caller.require_merchant(), body, user_id=caller.user_id)
+    return ListingOut.of(listing)
+
+
+@router.patch(
+    "/merchant/products/<sku>",
+    summary="Propose a change to my product: checked, then reviewed (merchant)",
+    tags=["merchants"],
+    status_code=202,
+)
+@requires_role(MERCHANT)
+def propose_change(sku: Sku, body: ListingUpdateRequest, caller: CurrentCaller) -> ListingOut:
+    listing = listings.submit_change(caller.require_merchant(), sku, body, user_id=caller.user_id)
+    return ListingOut.of(listing)
+
+
+@router.get("/merchant/listings", summary="My shop's listings, newest first (merchant)", tags=["merchants"])
+@requires_role(MERCHANT)
+def list_listings(
+    caller: CurrentCaller,
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ListingList:
+    page = listings.merchant_listings(caller.require_merchant(), limit=limit, cursor=cursor)
+    return ListingList(items=[ListingOut.of(listing) for listing in page.items], next_cursor=page.next_cursor)
+
+
+app = build_resolver(router)
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,333 @@
+"""Listings: a merchant's new product or product change, checked automatically, then reviewed by a person.
+
+    submitted ──automatic checks fail──▶ AUTO_REJECTED                       (no workflow)
+        └──────passed──▶ PENDING_REVIEW ──reviewer approves──▶ APPROVED      (catalog written, same transaction)
+                                       ├─reviewer rejects───▶ REJECTED      (catalog untouched)
+                                       ├─deadline passes────▶ timeout action (reject by default, or approve)
+                                       ├─product changed meanwhile─▶ REJECTED (PRODUCT_CHANGED)
+                                       └─workflow broke─────▶ FAILED        (catalog untouched)
+
+Every status change is a conditional write on the listing's status and version, so a decision is taken
+once: a second one (or one racing the timeout) finds the listing decided and changes nothing. An
+approval writes the catalog through ``CatalogRepository.create/update`` (the functions ops' catalog
+administration uses) with the listing's change and the release of the sku's lock as extra items of the
+same transaction: the product goes on sale exactly when the listing is APPROVED, never otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from orders import errors
+from orders.config import Config, get_config
+from orders.dal.merchants import ListingPage
+from orders.dal.repos import catalog_repository, listing_workflow, merchants_repository
+from orders.dal.workflow import Resume
+from orders.models.api import ListingCreateRequest, ListingUpdateRequest
+from orders.models.catalog import Product, ProductKind
+from orders.models.common import format_ts, utcnow
+from orders.models.merchant import (
+    SYSTEM_CHECKS,
+    SYSTEM_TIMEOUT,
+    Listing,
+    ListingKind,
+    ListingStatus,
+    ReasonCode,
+    new_listing_id,
+)
+from orders.models.refund import Decision
+from orders.observability import logger, metrics
+
+_ATTEMPTS = 3
+_MAX_CAUSE = 1000
+SYSTEM_APPLY = "system:apply"
+_WORDS = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
+
+T = TypeVar("T")
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    for number in range(_ATTEMPTS):
+        try:
+            return attempt()
+        except errors.ConcurrentModification:
+            if number == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+# --- automatic checks (pure) ---------------------------------------------------------------------
+def automatic_check(kind: ListingKind, changes: dict[str, Any], config: Config) -> tuple[ReasonCode, str] | None:
+    """The first rule the proposed change breaks, as (reason code, message), or None when it passes.
+
+    Required fields (a new product needs a name, a description and a category; a change cannot blank
+    them), price bounds, banned words (whole words, any case, in the name, description and tags) and the
+    number of pictures (a new product; a change that sets pictures).
+    """
+    required = ("name", "description", "category")
+    if kind is ListingKind.CREATE:
+        missing = [name for name in required if not changes.get(name)]
+    else:
+        missing = [name for name in required if name in changes and not changes[name]]
+    if missing:
+        return ReasonCode.MISSING_FIELDS, "Required for sale and missing: " + ", ".join(missing) + "."
+    price = changes.get("price")
+    if price is not None and not config.listing_min_price_minor <= price <= config.listing_max_price_minor:
+        return (
+            ReasonCode.PRICE_OUT_OF_BOUNDS,
+            f"The price must be between {config.listing_min_price_minor} and {config.listing_max_price_minor} "
+            "minor units.",
+        )
+    text = " ".join(
+        [str(changes.get("name") or ""), str(changes.get("description") or ""), *map(str, changes.get("tags") or [])]
+    )
+    banned = {word.casefold() for word in config.listing_banned_words}
+    hits = sorted({word for word in (w.casefold() for w in _WORDS.findall(text)) if word in banned})
+    if hits:
+        return ReasonCode.BANNED_WORDS, "Words not allowed in a listing: " + ", ".join(hits) + "."
+    if kind is ListingKind.CREATE or "images" in changes:
+        count = len(changes.get("images") or [])
+        if not config.listing_min_images <= count <= config.listing_max_images:
+            return (
+                ReasonCode.IMAGE_COUNT,
+                f"A listing needs {config.listing_min_images} to {config.listing_max_images} pictures; it has {count}.",
+            )
+    return None
+
+
+# --- submission (merchant) -------------------------------------------------------------------------
+def _proposed_product(changes: dict[str, Any], merchant_id: str) -> Product:
+    """The product a new-product listing would create; 422 INVALID_PRODUCT where the kinds do not fit."""
+    data = dict(changes)
+    if data.get("subscription_days") is not None and data["kind"] != ProductKind.SUBSCRIPTION.value:
+        raise errors.InvalidProduct("subscription_days applies to subscriptions only.", sku=data["sku"])
+    if data.get("stock") is not None and data["kind"] != ProductKind.PHYSICAL.value:
+        raise errors.InvalidProduct("Only physical products have stock; leave it out (unlimited).", sku=data["sku"])
+    return Product.model_validate(
+        {k: v for k, v in data.items() if v is not None and v != ""} | {"merchant_id": merchant_id}
+    )
+
+
+def submit_new_product(merchant_id: str, request: ListingCreateRequest, *, user_id: str) -> Listing:
+    changes = request.model_dump(mode="json", exclude_none=True)
+    if catalog_repository().get(request.sku) is not None:
+        raise errors.ProductExists(sku=request.sku)
+    return _submit(merchant_id, request.sku, ListingKind.CREATE, changes, user_id=user_id)
+
+
+def submit_change(merchant_id: str, sku: str, request: ListingUpdateRequest, *, user_id: str) -> Listing:
+    current = catalog_repository().get(sku)
+    if current is None or current.merchant_id != merchant_id:
+        raise errors.ProductNotFound(sku=sku)  # another merchant's product reads as not found
+    named = request.model_fields_set
+    changes = {name: value for name, value in request.model_dump(mode="json").items() if name in named}
+    for name, value in changes.items():
+        if value is None:
+            raise errors.InvalidProduct(f"'{name}' cannot be null.", sku=sku, field=name)
+    if not changes:
+        raise errors.InvalidProduct("Name at least one field to change.", sku=sku)
+    return _submit(merchant_id, sku, ListingKind.UPDATE, changes, user_id=user_id)
+
+
+def _submit(merchant_id: str, sku: str, kind: ListingKind, changes: dict[str, Any], *, user_id: str) -> Listing:
+    config = get_config()
+    refusal = automatic_check(kind, changes, config)
+    if refusal is None and kind is ListingKind.CREATE:
+        _proposed_product(changes, merchant_id)  # a listing that passes must make a valid product
+    now = utcnow()
+    listing = Listing(
+        listing_id=new_listing_id(merchant_id),
+        merchant_id=merchant_id,
+        sku=sku,
+        kind=kind,
+        changes=changes,
+        status=ListingStatus.AUTO_REJECTED if refusal else ListingStatus.PENDING_REVIEW,
+        user_id=user_id,
+        submitted_at=now,
+        updated_at=now,
+        review_due_at=None if refusal else now + timedelta(seconds=config.listing_review_timeout_seconds),
+        decided_by=SYSTEM_CHECKS if refusal else None,
+        decided_at=now if refusal else None,
+        reason_code=refusal[0] if refusal else None,
+        reason=refusal[1] if refusal else None,
+    )
+    repo = merchants_repository()
+    try:
+        repo.transact(repo.put_listing(listing))
+    except errors.ConcurrentModification as exc:
+        if 1 in exc.failed_items:
+            raise errors.ListingAlreadyOpen(sku=sku) from exc
+        raise
+    logger.append_keys(listing_id=listing.listing_id, merchant_id=merchant_id)
+    if refusal:
+        logger.info("listing refused by the automatic checks", reason_code=refusal[0].value)
+        metrics.add_metric(name="ListingsAutoRejected", unit="Count", value=1)
+        return listing
+    payload = {
+        "listing_id": listing.listing_id,
+        "merchant_id": merchant_id,
+        "review_due_at": format_ts(listing.review_due_at or now),
+        "review_timeout_seconds": config.listing_review_timeout_seconds,
+    }
+    try:
+        listing_workflow().start(listing.listing_id, payload)
+    except Exception as exc:
+        logger.exception("listing workflow did not start")
+        mark_failed(listing.listing_id, cause=f"WorkflowStartFailed: {exc}")
+        raise
+    metrics.add_metric(name="ListingsSubmitted", unit="Count", value=1)
+    return listing
+
+
+# --- reads ---------------------------------------------------------------------------------------
+def merchant_listings(merchant_id: str, *, limit: int | None, cursor: str | None) -> ListingPage:
+    return merchants_repository().listings(merchant_id, limit=limit or get_config().default_page_size, after=cursor)
+
+
+def review_queue(*, limit: int | None, cursor: str | None) -> ListingPage:
+    return merchants_repository().review_queue(limit=limit or get_config().default_page_size, after=cursor)
+
+
+def _load(listing_id: str) -> Listing:
+    listing = merchants_repository().listing(listing_id)
+    if listing is None:
+        raise errors.ListingNotFound(listing_id=listing_id)
+    return listing
+
+
+# --- decisions ------------------------------------------------------------------------------------
+def _closed(
+    listing: Listing,
+    status: ListingStatus,
+    *,
+    actor: str,
+    note: str | None,
+    reason_code: ReasonCode | None = None,
+    reason: str | None = None,
+) -> Listing:
+    now = utcnow()
+    return listing.model_copy(
+        update={
+            "status": status,
+            "decided_by": actor,
+            "decided_at": now,
+            "updated_at": now,
+            "decision_note": note,
+            "reason_code": reason_code,
+            "reason": reason,
+            "task_token": None,
+            "version": listing.version + 1,
+        }
+    )
+
+
+def _apply(listing: Listing, decision: Decision, *, actor: str, note: str | None, timed_out: bool = False) -> Listing:
+    """Record ``decision`` (conditional on the listing as read). Approve: the catalog write and the listing's
+    APPROVED land in one transaction; if the live product no longer fits the listing, it is REJECTED
+    (PRODUCT_CHANGED) and the catalog is untouched."""
+    repo, catalog = merchants_repository(), catalog_repository()
+    if decision is Decision.REJECT:
+        code = ReasonCode.REVIEW_TIMED_OUT if timed_out else ReasonCode.REVIEWER_REJECTED
+        message = "The review deadline passed." if timed_out else "A reviewer declined the listing."
+        after = _closed(listing, ListingStatus.REJECTED, actor=actor, note=note, reason_code=code, reason=message)
+        repo.transact(repo.update_listing(listing, after))
+        return after
+    approved = _closed(listing, ListingStatus.APPROVED, actor=actor, note=note)
+    extra = repo.update_listing(listing, approved)
+    try:
+        if listing.kind is ListingKind.CREATE:
+            catalog.create(_proposed_product(listing.changes, listing.merchant_id), extra=extra)
+        else:
+            current = catalog.get(listing.sku)
+            if current is None or current.merchant_id != listing.merchant_id:
+                raise errors.ProductNotFound(sku=listing.sku)
+            catalog.update(
+                listing.sku, dict(listing.changes), extra=extra, current=current, merchant_id=listing.merchant_id
+            )
+    except (errors.ProductExists, errors.ProductNotFound):
+        after = _closed(
+            listing,
+            ListingStatus.REJECTED,
+            actor=SYSTEM_APPLY,
+            note=note,
+            reason_code=ReasonCode.PRODUCT_CHANGED,
+            reason="The sku was taken or the product changed hands while the listing was reviewed.",
+        )
+        repo.transact(repo.update_listing(listing, after))
+        return after
+    return approved
+
+
+def decide(
+    listing_id: str, *, reviewer_id: str, reviewer_merchant: str | None, decision: Decision, note: str | None
+) -> Listing:
+    """A reviewer's decision: applied first (conditional write), then the workflow resumes."""
+
+    def attempt() -> tuple[Listing, str]:
+        listing = _load(listing_id)
+        if reviewer_merchant is not None and reviewer_merchant == listing.merchant_id:
+            raise errors.OwnListingReview(listing_id=listing_id)
+        if not listing.is_open:
+            if listing.decided_by == SYSTEM_TIMEOUT:
+                raise errors.ListingReviewExpired(listing_id=listing_id, status=listing.status.value)
+            raise errors.ListingAlreadyDecided(listing_id=listing_id, status=listing.status.value)
+        if listing.review_due_at is not None and utcnow() >= listing.review_due_at:
+            raise errors.ListingReviewExpired(listing_id=listing_id)
+        if listing.task_token is None:
+            raise errors.ListingReviewNotOpen(listing_id=listing_id)
+        return _apply(listing, decision, actor=f"reviewer:{reviewer_id}", note=note), listing.task_token
+
+    decided, token = _retrying(attempt)
+    logger.append_keys(listing_id=listing_id, merchant_id=decided.merchant_id)
+    outcome = "approve" if decided.status is ListingStatus.APPROVED else "reject"
+    resumed = listing_workflow().resume(token, {"decision": outcome})
+    if resumed is not Resume.RESUMED:
+        # The decision stands either way (it is recorded); the timeout step reads it back.
+        logger.warning("listing decided but the workflow was not waiting", resume=resumed.value)
+    metrics.add_metric(name="ListingsApproved" if outcome == "approve" else "ListingsRejected", unit="Count", value=1)
+    return decided
+
+
+# --- workflow steps ----------------------------------------------------------------------------------
+def record_timeout(listing_id: str) -> dict[str, str]:
+    """The review deadline passed: apply the configured action, unless a decision is already recorded."""
+    action = Decision(get_config().listing_review_timeout_action)
+
+    def attempt() -> Listing:
+        listing = _load(listing_id)
+        if not listing.is_open:
+            return listing
+        metrics.add_metric(name="ListingReviewsTimedOut", unit="Count", value=1)
+        return _apply(listing, action, actor=SYSTEM_TIMEOUT, note="review deadline passed", timed_out=True)
+
+    final = _retrying(attempt)
+    return {"decision": "approve" if final.status is ListingStatus.APPROVED else "reject"}
+
+
+def mark_failed(listing_id: str, *, cause: str) -> Listing | None:
+    """Close an open listing as FAILED with its cause (the sku's lock released; the catalog untouched)."""
+
+    def attempt() -> Listing | None:
+        listing = _load(listing_id)
+        if not listing.is_open:
+            return None
+        after = listing.model_copy(
+            update={
+                "status": ListingStatus.FAILED,
+                "failure_cause": cause[:_MAX_CAUSE],
+                "task_token": None,
+                "updated_at": utcnow(),
+                "version": listing.version + 1,
+            }
+        )
+        repo = merchants_repository()
+        repo.transact(repo.update_listing(listing, after))
+        return after
+
+    failed = _retrying(attempt)
+    logger.error("listing failed", listing_id=listing_id, failure_cause=cause[:_MAX_CAUSE])
+    metrics.add_metric(name="ListingsFailed", unit="Count", value=1)
+    return failed
