@@ -29,7 +29,8 @@ REFUND = "rf_0123456789abcdef0123456789abcdef_a1b2c3d4e5f6"
 
 # Per route: a sample request a client would send.
 SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/products"): {"name": "catalog_list_products"},
+    ("GET", "/products"): {"name": "catalog_list_products", "query": {"category": "kitchen", "limit": "20"}},
+    ("GET", "/categories"): {"name": "catalog_list_categories"},
     ("GET", "/products/{sku}"): {"name": "catalog_get_product", "path_params": {"sku": "coins-500"}},
     ("POST", "/orders"): {
         "name": "create_order",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from orders.dal.reports import ReportsRepository
     from orders.dal.users import UsersRepository
     from orders.dal.workflow import RefundWorkflow
+    from orders.logic.search import ProductSearch
 
 
 @per_environment
@@ -101,3 +102,10 @@ def cart_repository() -> CartRepository:
     from orders.dal.cart import CartRepository
 
     return CartRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def product_search() -> ProductSearch:
+    from orders.dal.catalog_search import DynamoProductSearch
+
+    return DynamoProductSearch(catalog_repository())
