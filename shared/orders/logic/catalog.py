@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from orders.dal.repos import catalog_repository, product_search
-from orders.errors import InvalidProduct, ProductNotFound
+from orders.errors import ConcurrentModification, InvalidProduct, ProductNotFound
 from orders.logic.search import by_selectivity, index_entry, is_listed, query_terms
 from orders.models.api import ProductCreate, ProductUpdate
 from orders.models.catalog import CategoryCount, Product, ProductKind, ProductPage
@@ -101,6 +101,12 @@ def backfill_index() -> int:
     """Index every product stored before the index existed; how many. A one-off job (it Scans): docs/search.md."""
     count = 0
     for product in catalog_repository().never_indexed():
-        reindex(product.sku)
+        for attempt in range(3):
+            try:
+                reindex(product.sku)
+                break
+            except ConcurrentModification:  # changed (and so indexed) by an admin write meanwhile: read again
+                if attempt == 2:
+                    raise
         count += 1
     return count
