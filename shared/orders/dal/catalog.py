@@ -121,12 +121,11 @@ class CatalogRepository(Repository):
     # --- administration (ops): product and index in one transaction ----------------------------
     def create(self, product: Product, entry: IndexEntry) -> None:
         """Add a product and its index items; PRODUCT_EXISTS if the sku is taken (conditional put)."""
-        data = product.model_dump(mode="json") | self._state_attributes(product.sku, entry, rev=1)
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": to_item(data),
+                    "Item": self._product_item(product, entry),
                     "ConditionExpression": "attribute_not_exists(sku)",
                 }
             },
@@ -197,6 +196,24 @@ class CatalogRepository(Repository):
             raise ProductNotFound(sku=sku)
         return product
 
+    def _product_item(self, product: Product, entry: IndexEntry) -> dict[str, Any]:
+        return to_item(product.model_dump(mode="json") | self._state_attributes(product.sku, entry, rev=1))
+
+    def _token_items(self, sku: str, entry: IndexEntry) -> list[dict[str, Any]]:
+        return [
+            to_item(
+                {
+                    "sku": token_item_key(token, sku),
+                    "search_pk": token_pk(token),
+                    "search_sk": sku,
+                    "product": sku,
+                    "category": entry.category,
+                    "tokens": set(entry.tokens),
+                }
+            )
+            for token in entry.tokens
+        ]
+
     def _state_attributes(self, sku: str, entry: IndexEntry, *, rev: int) -> dict[str, Any]:
         """The product item's index attributes for ``entry`` (None: removed)."""
         return {
@@ -219,16 +236,7 @@ class CatalogRepository(Repository):
         tokens = frozenset(entry.tokens) if entry.listed else frozenset()
         # Token items carry the token set and the category: rewrite them all when either changes.
         if tokens and (tokens != state.tokens or state.counted_in != counted):
-            for token in entry.tokens:
-                item = {
-                    "sku": token_item_key(token, sku),
-                    "search_pk": token_pk(token),
-                    "search_sk": sku,
-                    "product": sku,
-                    "category": entry.category,
-                    "tokens": set(entry.tokens),
-                }
-                changes.append({"Put": {"TableName": self._table, "Item": to_item(item)}})
+            changes.extend({"Put": {"TableName": self._table, "Item": item}} for item in self._token_items(sku, entry))
         for token in sorted(state.tokens - tokens):
             changes.append({"Delete": {"TableName": self._table, "Key": {"sku": {"S": token_item_key(token, sku)}}}})
         return changes
@@ -246,6 +254,44 @@ class CatalogRepository(Repository):
                 },
             }
         }
+
+    # --- bulk import (an empty catalog: first load, benchmarks) ---------------------------------
+    def bulk_load(self, products: Iterable[tuple[Product, IndexEntry]]) -> int:
+        """Write products and their token items with BatchWriteItem (25 items a call), then add to the counters.
+
+        Not transactional and unconditional (a product already stored is overwritten without undoing its old
+        index items): for filling a catalog with new skus that nothing else writes yet (an import,
+        bench/search_scale.py). Returns the number of items written.
+        """
+        counts: dict[str, int] = {}
+        batch: list[dict[str, Any]] = []
+        written = 0
+
+        def flush() -> None:
+            request: dict[str, Any] = {self._table: [{"PutRequest": {"Item": item}} for item in batch]}
+            while request:
+                request = dict(self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {})
+            batch.clear()
+
+        def add(item: dict[str, Any]) -> None:
+            nonlocal written
+            batch.append(item)
+            written += 1
+            if len(batch) == 25:
+                flush()
+
+        for product, entry in products:
+            add(self._product_item(product, entry))
+            if entry.listed:
+                counts[entry.category] = counts.get(entry.category, 0) + 1
+                for item in self._token_items(product.sku, entry):
+                    add(item)
+        if batch:
+            flush()
+        for category, count in sorted(counts.items()):  # added to what a counter already holds
+            self.client.update_item(**self._count(category, count)["Update"])
+            written += 1
+        return written
 
     # --- backfill (one-off, docs/search.md) ----------------------------------------------------
     def never_indexed(self) -> Iterator[Product]:
