@@ -78,6 +78,7 @@ QUERIES: list[tuple[str, dict[str, str]]] = [
     ("rare word AND common word", {"q": f"red {RARE}"}),
     ("two common words (1% have both)", {"q": "red cotton"}),
     ("two common words in a category", {"q": "red cotton", "category": "shelf-00"}),
+    ("two common words never together", {"q": "red blue"}),
 ]
 
 
