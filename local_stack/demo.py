@@ -79,6 +79,42 @@ def browse(demo: Demo) -> str:
     return f"client browses {len(products)} products ({', '.join(sorted(kinds))}); opens {sku} at {product['price']}"
 
 
+def browse_category(demo: Demo) -> str:
+    counts = {entry["category"]: entry["products"] for entry in demo.call("GET", "/categories")["items"]}
+    demo.check(counts.get("kitchen", 0) >= 2, f"no kitchen category to browse: {counts}")
+    # Page through the category two products at a time, as an app's infinite scroll would.
+    names: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"category": "kitchen", "limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = demo.call("GET", "/products", params=params)
+        names.extend(item["name"] for item in page["items"])
+        demo.check(all(item["category"] == "kitchen" for item in page["items"]), "a page mixes categories")
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    demo.check(len(names) == counts["kitchen"], f"kitchen counts {counts['kitchen']} but pages hold {len(names)}")
+    shelves = ", ".join(f"{name} ({count})" for name, count in sorted(counts.items()))
+    return f"client sees categories {shelves}; browses kitchen in {pages} pages: {' · '.join(names)}"
+
+
+def search(demo: Demo) -> str:
+    def skus(q: str) -> list[str]:
+        return [item["sku"] for item in demo.call("GET", "/products", params={"q": q})["items"]]
+
+    cafe, chinese, both, one = skus("CAFE"), skus("青花瓷"), skus("logo t-shirt"), skus("logo")
+    demo.check({"cafe-au-lait-bowl", "tea-cup-jingdezhen"} <= set(cafe), f"'CAFE' found {cafe}")
+    demo.check(chinese == ["tea-cup-jingdezhen"], f"'青花瓷' found {chinese}")
+    demo.check(both == ["tshirt-logo-m"] and len(one) > 1, f"'logo t-shirt' found {both}, 'logo' {one}")
+    demo.state["search_pick"] = both[0]
+    return (
+        f"client searches 'CAFE' → {', '.join(cafe)} (accents and case ignored); '青花瓷' → {chinese[0]} (bigrams); "
+        f"'logo' → {len(one)} products, 'logo t-shirt' → {both[0]} (every word must match)"
+    )
+
+
 def needs_login(demo: Demo) -> str:
     body = demo.call("GET", "/orders", expect=401)
     demo.check(body["code"] == "UNAUTHORIZED", f"unexpected 401 body {body}")
@@ -496,14 +532,61 @@ def listing(demo: Demo) -> str:
     )
 
 
+def fill_cart(demo: Demo) -> str:
+    # One product found by search (north-loom) and one from the game-currency shelf (pixel-forge).
+    found = demo.state["search_pick"]
+    coins = next(
+        item["sku"]
+        for item in demo.call("GET", "/products", params={"category": "game-currency"})["items"]
+        if item["currency"] == "USD"
+    )
+    demo.call("PUT", f"/cart/items/{found}", as_user="shopper", json={"quantity": 2})
+    demo.call("PUT", f"/cart/items/{coins}", as_user="shopper", json={"quantity": 1})
+    cart = demo.call("GET", "/cart", as_user="shopper")
+    merchants = {line["merchant_id"] for line in cart["lines"]}
+    demo.check(len(merchants) == 2 and all(line["available"] for line in cart["lines"]), f"cart: {cart}")
+    demo.state["cart_version"] = cart["version"]
+    lines = ", ".join(f"{line['quantity']}x {line['sku']} ({line['merchant_id']})" for line in cart["lines"])
+    return f"shopper fills a cart from {len(merchants)} merchants: {lines}; version {cart['version']}"
+
+
+def checkout(demo: Demo) -> str:
+    body = {
+        "cart_version": demo.state["cart_version"],
+        "shipping_address": {
+            "name": "Grace Hopper",
+            "line1": "1 Compiler Way",
+            "city": "Arlington",
+            "postal_code": "22201",
+            "country": "US",
+        },
+    }
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    orders = demo.call("POST", "/cart/checkout", as_user="shopper", json=body, headers=key, expect=201)["orders"]
+    demo.check(len({order["merchant_id"] for order in orders}) == 2, f"checkout made {orders}")
+    again = demo.call("POST", "/cart/checkout", as_user="shopper", json=body, headers=key, expect=201)["orders"]
+    demo.check([o["order_id"] for o in again] == [o["order_id"] for o in orders], "a retried checkout made new orders")
+    demo.check(demo.call("GET", "/cart", as_user="shopper")["lines"] == [], "the cart was not emptied")
+    made = "; ".join(
+        f"{order['merchant_id']}: {order['order_id']} {order['total']} {order['currency']}"
+        f" (shipping {order['shipping_fee']})"
+        for order in orders
+    )
+    return f"shopper checks out into {len(orders)} orders, one per merchant: {made} (retry → same orders; cart emptied)"
+
+
 STEPS: list[tuple[str, Step]] = [
     ("browse", browse),
+    ("category", browse_category),
+    ("search", search),
     ("login", needs_login),
     ("settings", preferences),
     ("order", order),
     ("my orders", my_orders),
     ("timeline", timeline),
     ("cancel", cancel),
+    ("cart", fill_cart),
+    ("checkout", checkout),
     ("pay", pay),
     ("ship", ship),
     ("deliver", deliver),

@@ -336,9 +336,13 @@ def load_seed(path: Path = ROOT / "local_stack" / "catalog.json") -> list[dict[s
 
 
 def seed_catalog(ddb: Any, table: str, products: list[dict[str, Any]]) -> None:
-    """Put the seed products (plain JSON) into the catalog table."""
-    from boto3.dynamodb.types import TypeSerializer
+    """Create the seed products (plain JSON) in the catalog table, with their category and keyword index items,
+    the way POST /products does."""
+    from orders.dal.catalog import CatalogRepository
+    from orders.logic.search import index_entry
+    from orders.models.catalog import Product
 
-    serializer = TypeSerializer()
-    for product in products:
-        ddb.put_item(TableName=table, Item={key: serializer.serialize(value) for key, value in product.items()})
+    repository = CatalogRepository(table, client=ddb)
+    for data in products:
+        product = Product.model_validate(data)
+        repository.create(product, index_entry(product))

@@ -30,7 +30,8 @@ LISTING = "lst_north-loom_019ab1c2d3e4a1b2c3"
 
 # Per route: a sample request a client would send.
 SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/products"): {"name": "catalog_list_products"},
+    ("GET", "/products"): {"name": "catalog_list_products", "query": {"category": "kitchen", "limit": "20"}},
+    ("GET", "/categories"): {"name": "catalog_list_categories"},
     ("GET", "/products/{sku}"): {"name": "catalog_get_product", "path_params": {"sku": "coins-500"}},
     ("POST", "/orders"): {
         "name": "create_order",

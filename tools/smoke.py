@@ -6,7 +6,7 @@
    server-side (``AdminInitiateAuth``, ADMIN_USER_PASSWORD_AUTH) for a real Cognito ID token.
 3. Seeds the demo's products through the API as the ops user when the catalog lacks them.
 4. Runs the demo steps that need nothing local (no fake payment provider, no ``/_local`` routes):
-   browse, login, order, my orders, timeline, cancel.
+   browse, category, search, login, order, my orders, timeline, cancel, cart, checkout.
 5. Deletes the test users (``--keep-users`` keeps them).
 
 Needs AWS credentials allowed to administer the pool (cognito-idp:Admin*) and read the stack.
@@ -25,7 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # The demo steps that work against any deployment (the others use the local stack's fake provider and /_local).
-SMOKE_STEPS = ("browse", "login", "order", "my orders", "timeline", "cancel")
+SMOKE_STEPS = ("browse", "category", "search", "login", "order", "my orders", "timeline", "cancel", "cart", "checkout")
 
 
 @dataclass

@@ -1,27 +1,47 @@
-"""catalog: ``GET /products`` and ``GET /products/{sku}`` (public, no token needed)."""
+"""catalog: ``GET /products`` (browse a category, search), ``GET /products/{sku}``, ``GET /categories`` (public)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from orders.http import build_resolver, lambda_entry
 from orders.logic import catalog
-from orders.models.api import ProductList, ProductOut
+from orders.models.api import CategoryList, CategoryOut, ProductList, ProductOut
 
 router = Router()
 
 
-@router.get("/products", summary="Products on sale", tags=["catalog"])
-def list_products() -> ProductList:
-    return ProductList(items=[ProductOut.of(product) for product in catalog.list_products()])
+@router.get("/products", summary="Products on sale: browse a category or search by keyword", tags=["catalog"])
+def list_products(
+    category: Annotated[
+        str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$", description="A category slug")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Keywords, all of which must match (case- and accent-insensitive; Chinese by bigrams)",
+        ),
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ProductList:
+    page = catalog.list_products(category=category, q=q, limit=limit, cursor=cursor)
+    return ProductList(items=[ProductOut.of(product) for product in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/products/<sku>", summary="One product", tags=["catalog"])
 def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> ProductOut:
     return ProductOut.of(catalog.get_product(sku))
+
+
+@router.get("/categories", summary="Categories with the number of products on sale in each", tags=["catalog"])
+def list_categories() -> CategoryList:
+    return CategoryList(items=[CategoryOut.of(entry) for entry in catalog.list_categories()])
 
 
 app = build_resolver(router)

@@ -300,6 +300,16 @@ class InvalidProduct(InvalidRequest):
     default_message = "The product's fields do not fit its kind."
 
 
+class SearchQueryWithoutTerms(InvalidRequest):
+    code = "SEARCH_QUERY_EMPTY"
+    default_message = "The search query has no word (2+ letters or digits, or a Chinese character) to look for."
+
+
+class SearchQueryTooLong(InvalidRequest):
+    code = "SEARCH_QUERY_TOO_LONG"
+    default_message = "The search query has too many words; use at most 8."
+
+
 class FeedbackNotAllowed(Conflict):
     code = "FEEDBACK_NOT_ALLOWED"
     default_message = "Feedback can be left once the order has been delivered."

@@ -9,11 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
-from boto3.dynamodb.types import TypeSerializer
 from moto import mock_aws
 
 from local_stack.moto_patches import atomic_dynamodb_writes
-from local_stack.resources import LOCAL_SECRET_VALUES, LOCAL_SENDER, base_refs, create_secrets
+from local_stack.resources import LOCAL_SECRET_VALUES, LOCAL_SENDER, base_refs, create_secrets, seed_catalog
 from local_stack.runtime import LambdaRuntime
 from local_stack.template import ROOT, create_tables, load_template, resources
 from tests.conftest import FAKE_AWS_ENV
@@ -66,11 +65,7 @@ def aws() -> Iterator[None]:
     with mock_aws(), atomic_dynamodb_writes():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_tables(client, TEMPLATE, {name: name for name in resources(TEMPLATE, "AWS::DynamoDB::Table")})
-        serializer = TypeSerializer()
-        for product in SEED:
-            client.put_item(
-                TableName="CatalogTable", Item={key: serializer.serialize(value) for key, value in product.items()}
-            )
+        seed_catalog(client, "CatalogTable", SEED)
         # The secrets exist (named by logical id, as REFS resolves them) with the local-only values.
         create_secrets(boto3.client("secretsmanager", region_name="us-east-1"), TEMPLATE, {}, LOCAL_SECRET_VALUES)
         dynamodb_client.cache_clear()

@@ -272,7 +272,11 @@ def _calls_during(action: Any) -> tuple[Any, list[str]]:
 @pytest.mark.parametrize(
     ("submit", "expected"),
     [
-        (lambda api: change(api, "mug-classic", {"price": 1350}), ["GetItem", "GetItem", "TransactWriteItems"]),
+        # a change: the listing, the product with its index state, the transaction, the product as stored
+        (
+            lambda api: change(api, "mug-classic", {"price": 1350}),
+            ["GetItem", "GetItem", "TransactWriteItems", "GetItem"],
+        ),
         (lambda api: propose(api, SCARF), ["GetItem", "TransactWriteItems"]),
     ],
     ids=["change", "new product"],

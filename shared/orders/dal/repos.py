@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from orders.dal.reports import ReportsRepository
     from orders.dal.users import UsersRepository
     from orders.dal.workflow import RefundWorkflow
+    from orders.logic.search import ProductSearch
 
 
 @per_environment
@@ -120,3 +121,10 @@ def listing_workflow() -> RefundWorkflow:
     if not arn:
         raise RuntimeError("LISTING_STATE_MACHINE_ARN is not set in this function's environment")
     return RefundWorkflow(arn)
+
+
+@per_environment
+def product_search() -> ProductSearch:
+    from orders.dal.catalog_search import DynamoProductSearch
+
+    return DynamoProductSearch(catalog_repository())

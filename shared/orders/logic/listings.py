@@ -26,6 +26,7 @@ from orders.config import Config, get_config
 from orders.dal.merchants import ListingPage
 from orders.dal.repos import catalog_repository, listing_workflow, merchants_repository
 from orders.dal.workflow import Resume
+from orders.logic.search import index_entry
 from orders.models.api import ListingCreateRequest, ListingUpdateRequest
 from orders.models.catalog import Product, ProductKind
 from orders.models.common import format_ts, utcnow
@@ -239,13 +240,21 @@ def _apply(listing: Listing, decision: Decision, *, actor: str, note: str | None
     extra = repo.update_listing(listing, approved)
     try:
         if listing.kind is ListingKind.CREATE:
-            catalog.create(_proposed_product(listing.changes, listing.merchant_id), extra=extra)
+            product = _proposed_product(listing.changes, listing.merchant_id)
+            catalog.create(product, index_entry(product), extra=extra)
         else:
-            current = catalog.get(listing.sku)
-            if current is None or current.merchant_id != listing.merchant_id:
+            found = catalog.get_with_state(listing.sku)
+            if found is None or found[0].merchant_id != listing.merchant_id:
                 raise errors.ProductNotFound(sku=listing.sku)
+            current, state = found
+            merged = Product.model_validate({**current.model_dump(), **listing.changes})
             catalog.update(
-                listing.sku, dict(listing.changes), extra=extra, current=current, merchant_id=listing.merchant_id
+                listing.sku,
+                dict(listing.changes),
+                index_entry(merged),
+                state,
+                extra=extra,
+                merchant_id=listing.merchant_id,
             )
     except (errors.ProductExists, errors.ProductNotFound):
         after = _closed(

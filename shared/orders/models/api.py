@@ -11,6 +11,7 @@ from orders.models.catalog import (
     DEFAULT_CATEGORY,
     DEFAULT_MERCHANT,
     Category,
+    CategoryCount,
     Images,
     MerchantId,
     Product,
@@ -110,6 +111,20 @@ class CheckoutOut(Model):
 
 class ProductList(Model):
     items: list[ProductOut]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end")
+
+
+class CategoryOut(Model):
+    category: str
+    products: int = Field(description="Products on sale in the category")
+
+    @classmethod
+    def of(cls, entry: CategoryCount) -> CategoryOut:
+        return cls(category=entry.category, products=entry.products)
+
+
+class CategoryList(Model):
+    items: list[CategoryOut]
 
 
 class OrderLineOut(Model):

@@ -57,3 +57,27 @@ class Product(Model):
     @property
     def unit_price(self) -> Money:
         return Money(amount=self.price, currency=self.currency)
+
+
+# --- browse and search (orders.logic.search) -------------------------------------------------------
+class IndexEntry(Model):
+    """What the catalog index holds for one product: nothing when it is not listed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    listed: bool
+    category: Category
+    name_key: str = ""
+    tokens: tuple[str, ...] = ()
+
+
+class ProductPage(Model):
+    items: list[Product]
+    next_cursor: str | None = None
+    # Index items read to answer (ScannedCount) plus products fetched: what the page cost.
+    items_read: int = 0
+
+
+class CategoryCount(Model):
+    category: Category
+    products: int
