@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration soak e2e events openapi build deploy deploy-check secrets smoke invoke token demo bench clean console-deps console-deploy
+.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate unit integration tooling soak e2e events openapi build deploy deploy-check secrets smoke invoke token demo bench clean console-deps console-deploy
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -91,11 +91,14 @@ validate: setup ## sam validate --lint, then cfn-lint on the SAM-translated temp
 	$(PY) tools/translate_template.py template.yaml > build/template.cfn.json
 	$(VENV)/bin/cfn-lint template.yaml build/template.cfn.json
 
-unit: $(VENV)/.installed ## Unit tests only (no AWS)
+unit: $(VENV)/.installed ## Unit tests of the product code (no AWS)
 	$(PY) -m pytest tests/unit
 
-integration: $(VENV)/.installed ## Integration tests (moto)
+integration: $(VENV)/.installed ## Integration tests (moto, the real handlers)
 	$(PY) -m pytest tests/integration
+
+tooling: $(VENV)/.installed ## Tests of the tooling: template checks, OpenAPI/events generation, layer, deploy tools, local stack, bench
+	$(PY) -m pytest tests/tooling
 
 SOAK_EXAMPLES ?= 1000
 SOAK_STEPS ?= 40

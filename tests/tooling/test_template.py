@@ -91,7 +91,7 @@ def test_api_uses_cognito_and_defines_every_role_group() -> None:
 def test_layer_is_built_for_the_runtime_of_the_functions() -> None:
     layer = next(iter(resources(TEMPLATE, "AWS::Serverless::LayerVersion").values()))
     runtime = TEMPLATE["Globals"]["Function"]["Runtime"]
-    # Built by shared/Makefile from the lock, for the functions' runtime (tests/unit/test_layer.py).
+    # Built by shared/Makefile from the lock, for the functions' runtime (tests/tooling/test_layer.py).
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert runtime in layer["Properties"]["CompatibleRuntimes"] == [runtime]
     assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.lock").is_file()
