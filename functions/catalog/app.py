@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from orders.http import build_resolver, lambda_entry
 from orders.logic import catalog
 from orders.models.api import ProductList, ProductOut
+from orders.params import Sku
 
 router = Router()
 
@@ -20,7 +18,7 @@ def list_products() -> ProductList:
 
 
 @router.get("/products/<sku>", summary="One product", tags=["catalog"])
-def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> ProductOut:
+def get_product(sku: Sku) -> ProductOut:
     return ProductOut.of(catalog.get_product(sku))
 
 

@@ -41,6 +41,23 @@ class OrderLineRequest(Model):
 class CreateOrderRequest(Model):
     """Only skus and quantities: names and prices always come from the catalog."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [{"sku": "tshirt-logo-m", "quantity": 2}, {"sku": "coins-500", "quantity": 1}],
+                    "shipping_address": {
+                        "name": "Ada Lovelace",
+                        "line1": "12 Analytical Row",
+                        "city": "London",
+                        "postal_code": "N1 7AA",
+                        "country": "GB",
+                    },
+                }
+            ]
+        }
+    )
+
     items: Annotated[list[OrderLineRequest], Field(min_length=1, max_length=MAX_ORDER_LINES)]
     shipping_address: ShippingAddress | None = None
 
@@ -72,6 +89,8 @@ class ProductOut(Model):
 class CartItemRequest(Model):
     """How many of a product the cart holds; 0 removes the line."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 2}]})
+
     quantity: Annotated[StrictInt, Field(ge=0, le=MAX_LINE_QUANTITY)]
 
 
@@ -95,6 +114,8 @@ class CartOut(Model):
 
 class CheckoutRequest(Model):
     """Check the cart out; ``cart_version`` (from GET /cart) refuses a cart changed since it was shown."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cart_version": 2}]})
 
     shipping_address: ShippingAddress | None = None
     cart_version: StrictInt | None = None
@@ -166,6 +187,8 @@ class TimelineOut(Model):
 
 # --- payments ------------------------------------------------------------------------------
 class StartPaymentRequest(Model):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"provider": "stripe"}]})
+
     provider: Provider = Field(default=Provider.STRIPE, description="stripe: a PaymentIntent; apple/google: in-app")
 
 
@@ -208,7 +231,10 @@ Message = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
 class ShipmentRequest(Model):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"carrier": "DHL", "tracking_number": "JD014600006281230704"}]},
+    )
 
     carrier: ShortText
     tracking_number: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 ._/-]+$")]
@@ -231,7 +257,10 @@ class EntitlementList(Model):
 
 
 class FeedbackRequest(Model):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"rating": 5, "comment": "Arrived quickly, great mug."}]},
+    )
 
     rating: Annotated[StrictInt, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=2000)] = ""
@@ -245,14 +274,20 @@ class FeedbackOut(Model):
 
 
 class TicketRequest(Model):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"category": "delivery", "message": "The parcel has not arrived yet."}]},
+    )
 
     category: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z_-]*$", examples=["delivery"])]
     message: Message
 
 
 class ReplyRequest(Model):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"message": "Thanks, we are checking with the carrier."}]},
+    )
 
     message: Message
 
@@ -286,7 +321,23 @@ class TicketList(Model):
 class ProductCreate(Model):
     """A new product (ops). Stock applies to physical goods only; None means unlimited."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "poster-a2",
+                    "name": "Poster (A2)",
+                    "description": "Matte print.",
+                    "kind": "physical",
+                    "price": 1500,
+                    "currency": "USD",
+                    "stock": 100,
+                }
+            ]
+        },
+    )
 
     sku: Sku
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -305,7 +356,9 @@ class ProductCreate(Model):
 class ProductUpdate(Model):
     """The fields to change (ops); others stay. ``"stock": null`` makes a physical product unlimited."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"price": 1300, "stock": 40}]}
+    )
 
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
@@ -331,6 +384,8 @@ class ProductAdminOut(ProductOut):
 
 # --- refunds -------------------------------------------------------------------------------
 class RefundRequest(Model):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": 1500, "reason": "The shirt arrived torn."}]})
+
     amount: StrictInt | None = Field(
         default=None, description="Minor units; default: everything still refundable", examples=[1500]
     )
@@ -338,6 +393,10 @@ class RefundRequest(Model):
 
 
 class DecisionRequest(Model):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "approve", "note": "Photo shows the damage."}]}
+    )
+
     decision: Decision
     note: Annotated[str, Field(max_length=1000)] = ""
 
