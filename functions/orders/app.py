@@ -1,4 +1,4 @@
-"""orders: a caller's orders: list, read, timeline, and cancel (an unpaid order)."""
+"""orders: a caller's orders: list, read, timeline, invoice, and cancel (an unpaid order)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry
 from orders.logic import ordering
-from orders.models.api import OrderList, OrderOut, TimelineEventOut, TimelineOut
+from orders.models.api import InvoiceOut, OrderList, OrderOut, TimelineEventOut, TimelineOut
 from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
 from orders.params import OrderId
@@ -39,6 +39,13 @@ def get_order(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
 def get_timeline(order_id: OrderId, caller: CurrentCaller) -> TimelineOut:
     events = ordering.get_timeline(order_id, user_id=caller.user_id, groups=caller.groups)
     return TimelineOut(items=[TimelineEventOut.of(event) for event in events])
+
+
+@router.get(
+    "/orders/<order_id>/invoice", summary="An order's invoice: lines, totals, payments, refunds", tags=["orders"]
+)
+def get_invoice(order_id: OrderId, caller: CurrentCaller) -> InvoiceOut:
+    return ordering.get_invoice(order_id, user_id=caller.user_id, groups=caller.groups)
 
 
 @router.post("/orders/<order_id>/cancel", summary="Cancel an unpaid order", tags=["orders"])

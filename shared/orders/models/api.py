@@ -431,3 +431,51 @@ class RefundOut(Model):
 class RefundList(Model):
     items: list[RefundOut]
     next_cursor: str | None = None
+
+
+# --- invoices ------------------------------------------------------------------------------
+class InvoicePaymentOut(Model):
+    """Money a provider reported taken for the order (a ledger entry)."""
+
+    provider: Provider
+    payment_reference: str | None
+    amount: MinorUnits | None
+    currency: CurrencyCode | None
+    received_at: UtcDateTime
+    outcome: PaymentOutcome = Field(
+        description="PAID: the payment of this order. Others (ALREADY_PAID: a second charge, PAID_WHILE_CANCELLED, "
+        "AMOUNT_MISMATCH, RENEWED) are listed too; they are not in `paid`."
+    )
+
+
+class InvoiceRefundOut(Model):
+    """Money given back: a refund of ours that succeeded, or one made at the provider and reported by it."""
+
+    refund_id: str | None = Field(description="Our refund; null for a refund made at the provider")
+    provider_refund_id: str | None
+    amount: MinorUnits
+    currency: CurrencyCode
+    refunded_at: UtcDateTime
+    automatic: bool = Field(description="Returns money that arrived after the order was cancelled")
+
+
+class InvoiceOut(Model):
+    """An order's invoice: its lines and totals, what was paid and what was given back."""
+
+    order_id: str
+    user_id: str
+    status: OrderStatus
+    created_at: UtcDateTime
+    paid_at: UtcDateTime | None
+    shipping_address: ShippingAddress | None
+    lines: list[OrderLineOut]
+    currency: CurrencyCode
+    subtotal: MinorUnits
+    shipping_fee: MinorUnits
+    total: MinorUnits = Field(description="subtotal + shipping_fee (prices include any tax)")
+    paid: MinorUnits = Field(description="The payments with outcome PAID")
+    refunded: MinorUnits = Field(description="Refunded on the order's payment (its refunded_total)")
+    refund_pending: MinorUnits = Field(description="Held back by a refund being reviewed or executed")
+    balance: int = Field(description="paid - refunded: what the seller keeps")
+    payments: list[InvoicePaymentOut]
+    refunds: list[InvoiceRefundOut]
