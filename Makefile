@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate golden unit integration soak e2e events openapi build deploy deploy-check secrets smoke invoke token demo bench clean console-deps console-deploy
+.PHONY: help lock setup run ci-demo security fuzz test lint format typecheck validate golden unit integration tooling soak e2e events openapi build deploy deploy-check secrets smoke invoke token demo bench clean console-deps console-deploy
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -95,11 +95,14 @@ golden: $(VENV)/.installed ## Rewrite tests/fixtures/sam_translation.json (the n
 	$(PY) tools/translate_template.py --normalised template.yaml > tests/fixtures/sam_translation.json
 	git --no-pager diff --stat -- tests/fixtures/sam_translation.json
 
-unit: $(VENV)/.installed ## Unit tests only (no AWS)
+unit: $(VENV)/.installed ## Unit tests of the product code (no AWS)
 	$(PY) -m pytest tests/unit
 
-integration: $(VENV)/.installed ## Integration tests (moto)
+integration: $(VENV)/.installed ## Integration tests (moto, the real handlers)
 	$(PY) -m pytest tests/integration
+
+tooling: $(VENV)/.installed ## Tests of the tooling: template checks, OpenAPI/events generation, layer, deploy tools, local stack, bench
+	$(PY) -m pytest tests/tooling
 
 SOAK_EXAMPLES ?= 1000
 SOAK_STEPS ?= 40

@@ -207,7 +207,7 @@ def query_section(r: dict[str, Any]) -> tuple[list[str], bool]:
         "## 5. Query cost against table size",
         "",
         _meta(r),
-        f"Query: `{r['query']}`, through the real OrderQueryFunction handler on moto (in process).",
+        f"Query: `{r['query']}`, through the real OrdersFunction handler on moto (in process).",
         "",
         "| orders in table | calls/page | items returned | items read (ScannedCount) | RCU/page | page 1 ms (moto) "
         "| page 2 ms (moto) | load s |",

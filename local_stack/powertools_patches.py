@@ -11,13 +11,22 @@ only its own event. Local stack only: nothing here ships in the layer.
 from __future__ import annotations
 
 import contextvars
+import threading
 from abc import ABCMeta
 from typing import Any
 
 _patched = False
+# The first invocations of several functions can start at once: patching twice would leave the class's
+# property and the metaclass's on two different variables (the event set on one, read from the other: None).
+_patching = threading.Lock()
 
 
 def event_per_invocation() -> None:
+    with _patching:
+        _patch_once()
+
+
+def _patch_once() -> None:
     global _patched
     if _patched:
         return

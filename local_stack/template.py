@@ -7,6 +7,7 @@ locally cannot drift from what is deployed.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -107,6 +108,16 @@ class ApiRoute:
 
 
 @dataclass(frozen=True)
+class HandlerRoute:
+    """A route of a handler's Powertools resolver: the one place a route's path and parameters are written."""
+
+    method: str
+    path: str  # API Gateway's form, as in the template: /orders/{order_id}
+    name: str  # the handler function's name
+    route: Any  # the Powertools Route: func, and the dependant with the parameters and the body model
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_uri: str
@@ -125,6 +136,20 @@ class FunctionSpec:
         ``instance`` numbers the environments of one function that share this process)."""
         module_name = f"lambda_{self.logical_id}" + (f"__{instance}" if instance else "")
         return sys.modules.get(module_name) or _import_file(module_name, self.module_path)
+
+    @property
+    def folder(self) -> str:
+        """The function's folder name (``functions/<folder>/``)."""
+        return Path(self.code_uri).name
+
+    def handler_routes(self) -> list[HandlerRoute]:
+        """The routes of the handler module's resolver (``app``); none for functions without an API."""
+        app = getattr(self.load_module(), "app", None)
+        routes = [*getattr(app, "_static_routes", []), *getattr(app, "_dynamic_routes", [])]
+        return [
+            HandlerRoute(route.method, re.sub(r"<(\w+)>", r"{\1}", route.path), route.func.__name__, route)
+            for route in routes
+        ]
 
     def load_handler(self, instance: int = 0) -> Callable[[dict[str, Any], Any], Any]:
         return getattr(self.load_module(instance), self.handler.rpartition(".")[2])  # type: ignore[no-any-return]

@@ -36,6 +36,17 @@ def _event_file(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / f"{name}.json").read_text())  # type: ignore[no-any-return]
 
 
+@cache
+def api_samples() -> dict[tuple[str, str], str]:
+    """The sample event of every API route, by (method, resource): events/, built by `make events`."""
+    samples = {}
+    for path in sorted(EVENTS.glob("*.json")):
+        event = _event_file(path.stem)
+        if "httpMethod" in event:
+            samples[(event["httpMethod"], event["resource"])] = path.stem
+    return samples
+
+
 def load_event(name: str) -> dict[str, Any]:
     """A fresh copy of events/<name>.json."""
     return copy.deepcopy(_event_file(name))

@@ -364,7 +364,7 @@ def check(client: Any, template: dict[str, Any], packaged: Path, removed: dict[s
 
     topic = client("sns").get_topic_attributes(TopicArn=physical["OpsAlertsTopic"])["Attributes"]
     # (moto's KMS cannot describe a key CloudFormation made: its policy is kept as a dict. The key
-    # policy is checked on the template: tests/unit/test_template.py.)
+    # policy is checked on the template: tests/tooling/test_template.py.)
     if topic.get("KmsMasterKeyId") != physical["OpsAlertsKey"]:
         failed.append(f"OpsAlertsTopic is encrypted with {topic.get('KmsMasterKeyId')}, not the stack's key")
 

@@ -1,86 +1,47 @@
-"""Write events/*.json: one API Gateway REST proxy event per route of template.yaml.
+"""Write events/*.json: one API Gateway REST proxy event per route, built from the handlers' route table.
 
-The shape is that of `sam local generate-event apigateway aws-proxy`, with the Cognito
-authorizer's claims in requestContext. Run again after adding a route: `make events`.
-Tests load these files and vary them; `sam local invoke -e` uses them as they are.
+Each route is written once, in its handler (``@router.get("/orders/<order_id>")``); template.yaml gives
+it an Api event on the same function (tests/tooling/test_template.py checks that they agree). The sample
+request takes the first of the ``examples`` of each path, query and header parameter (only parameters
+that have examples), and the first of the request body model's ``examples``. Bodies that a handler reads
+raw, in a provider's own format (webhooks), are in PROVIDER_REQUESTS below.
+
+The file is events/<folder>_<handler>.json (just <handler> when its name starts with the folder name). The
+shape is that of `sam local generate-event apigateway aws-proxy`, with the Cognito authorizer's claims in
+requestContext. Run again after adding or changing a route: `make events` (API event files no route makes
+any more are removed). Tests load these files and vary them; `sam local invoke -e` uses them as they are.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
+import os
 import sys
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from pydantic import BaseModel  # noqa: E402
 
 from local_stack.apigw import Match, Route, build_event, routes_of  # noqa: E402
-from local_stack.template import function_specs, load_template  # noqa: E402
+from local_stack.template import FunctionSpec, HandlerRoute, function_specs, load_template  # noqa: E402
 
 USER = "user-0001"
 SAMPLE_TIME = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
-ORDER = "ord_0123456789abcdef0123456789abcdef"
-TICKET = f"tkt-{ORDER}-0a1b2c3d4e5f"
-REFUND = "rf_0123456789abcdef0123456789abcdef_a1b2c3d4e5f6"
-LISTING = "lst_north-loom_019ab1c2d3e4a1b2c3"
 
-# Per route: a sample request a client would send.
-SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/products"): {"name": "catalog_list_products", "query": {"category": "kitchen", "limit": "20"}},
-    ("GET", "/categories"): {"name": "catalog_list_categories"},
-    ("GET", "/products/{sku}"): {"name": "catalog_get_product", "path_params": {"sku": "coins-500"}},
-    ("POST", "/orders"): {
-        "name": "create_order",
-        "headers": {"Idempotency-Key": "9d0c4c1e-5a43-4b8e-9a51-3f1f2a0e7c11"},
-        "body": {
-            "items": [{"sku": "tshirt-logo-m", "quantity": 2}, {"sku": "coins-500", "quantity": 1}],
-            "shipping_address": {
-                "name": "Ada Lovelace",
-                "line1": "12 Analytical Row",
-                "city": "London",
-                "postal_code": "N1 7AA",
-                "country": "GB",
-            },
-        },
-    },
-    ("GET", "/orders"): {"name": "order_query_list_orders", "query": {"status": "PENDING_PAYMENT", "limit": "10"}},
-    ("GET", "/orders/{order_id}"): {"name": "order_query_get_order", "path_params": {"order_id": ORDER}},
-    ("GET", "/orders/{order_id}/events"): {"name": "order_query_get_events", "path_params": {"order_id": ORDER}},
-    ("POST", "/orders/{order_id}/cancel"): {"name": "order_query_cancel_order", "path_params": {"order_id": ORDER}},
-    ("GET", "/cart"): {"name": "cart_get_cart"},
-    ("DELETE", "/cart"): {"name": "cart_delete_cart"},
-    ("POST", "/cart/checkout"): {
-        "name": "cart_checkout",
-        "headers": {"Idempotency-Key": "checkout-0001"},
-        "body": {"cart_version": 2},
-    },
-    ("PUT", "/cart/items/{sku}"): {
-        "name": "cart_put_item",
-        "path_params": {"sku": "mug-classic"},
-        "body": {"quantity": 2},
-    },
-    ("GET", "/me/preferences"): {"name": "preferences_get_preferences"},
-    ("PUT", "/me/preferences"): {
-        "name": "preferences_put_preferences",
-        "body": {"channels": ["push", "email"], "locale": "zh-CN", "email": "ada@example.com"},
-    },
-    ("POST", "/me/devices"): {
-        "name": "preferences_register_device",
-        "body": {"platform": "ios", "token": "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad"},
-    },
-    ("POST", "/orders/{order_id}/payments"): {
-        "name": "payments_start_payment",
-        "path_params": {"order_id": ORDER},
-        "body": {"provider": "stripe"},
-    },
-    ("GET", "/orders/{order_id}/payments"): {"name": "payments_list_payments", "path_params": {"order_id": ORDER}},
-    # Webhooks: the signatures here are placeholders (tests sign their own bodies with test keys).
-    ("POST", "/webhooks/stripe"): {
-        "name": "payment_webhook_stripe",
+# Requests in a provider's format, which the handler reads raw (to check its signature): by sample name.
+# The signatures here are placeholders (tests sign their own bodies with test keys).
+PROVIDER_REQUESTS: dict[str, dict[str, Any]] = {
+    "payment_webhook_stripe_webhook": {
         "headers": {"Stripe-Signature": "t=1795320000,v1=" + "0" * 64},
         "body": {
             "id": "evt_0123456789",
@@ -95,17 +56,15 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
                     "amount": 1499,
                     "currency": "usd",
                     "status": "succeeded",
-                    "metadata": {"order_id": ORDER},
+                    "metadata": {"order_id": "ord_0123456789abcdef0123456789abcdef"},
                 }
             },
         },
     },
-    ("POST", "/webhooks/apple"): {
-        "name": "payment_webhook_apple",
+    "payment_webhook_apple_webhook": {
         "body": {"signedPayload": "eyJhbGciOiJFUzI1NiIsIng1YyI6WyIuLi4iXX0.e30.signature"},
     },
-    ("POST", "/webhooks/google"): {
-        "name": "payment_webhook_google",
+    "payment_webhook_google_webhook": {
         "headers": {"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.e30.signature"},
         "body": {
             "message": {
@@ -118,118 +77,58 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
             "subscription": "projects/example/subscriptions/play-rtdn",
         },
     },
-    # fulfilment and after-sales
-    ("POST", "/orders/{order_id}/shipments"): {
-        "name": "shipping_ship",
-        "path_params": {"order_id": ORDER},
-        "body": {"carrier": "DHL", "tracking_number": "JD014600006281230704"},
-    },
-    ("POST", "/orders/{order_id}/delivery"): {"name": "shipping_deliver", "path_params": {"order_id": ORDER}},
-    ("GET", "/shipments"): {"name": "shipping_queue", "query": {"status": "PENDING_SHIPMENT", "limit": "20"}},
-    ("POST", "/orders/{order_id}/confirm-receipt"): {
-        "name": "shipping_confirm_receipt",
-        "path_params": {"order_id": ORDER},
-    },
-    ("GET", "/me/entitlements"): {"name": "entitlements_list"},
-    ("POST", "/orders/{order_id}/feedback"): {
-        "name": "after_sales_feedback",
-        "path_params": {"order_id": ORDER},
-        "body": {"rating": 5, "comment": "Arrived quickly, great mug."},
-    },
-    ("POST", "/orders/{order_id}/tickets"): {
-        "name": "after_sales_open_ticket",
-        "path_params": {"order_id": ORDER},
-        "body": {"category": "delivery", "message": "The parcel has not arrived yet."},
-    },
-    ("GET", "/tickets"): {"name": "after_sales_ticket_queue", "query": {"status": "OPEN", "limit": "20"}},
-    ("GET", "/tickets/{ticket_id}"): {"name": "after_sales_get_ticket", "path_params": {"ticket_id": TICKET}},
-    ("POST", "/tickets/{ticket_id}/replies"): {
-        "name": "after_sales_reply",
-        "path_params": {"ticket_id": TICKET},
-        "body": {"message": "Thanks, we are checking with the carrier."},
-    },
-    ("POST", "/tickets/{ticket_id}/resolve"): {"name": "after_sales_resolve", "path_params": {"ticket_id": TICKET}},
-    ("POST", "/products"): {
-        "name": "catalog_admin_create_product",
-        "body": {
-            "sku": "poster-a2",
-            "name": "Poster (A2)",
-            "description": "Matte print.",
-            "kind": "physical",
-            "price": 1500,
-            "currency": "USD",
-            "stock": 100,
-        },
-    },
-    ("PATCH", "/products/{sku}"): {
-        "name": "catalog_admin_update_product",
-        "path_params": {"sku": "mug-classic"},
-        "body": {"price": 1300, "stock": 40},
-    },
-    ("POST", "/orders/{order_id}/refunds"): {
-        "name": "refund_request_create",
-        "path_params": {"order_id": ORDER},
-        "body": {"amount": 1500, "reason": "The shirt arrived torn."},
-    },
-    ("GET", "/orders/{order_id}/refunds"): {
-        "name": "refund_request_list_for_order",
-        "path_params": {"order_id": ORDER},
-    },
-    ("GET", "/refunds/{refund_id}"): {"name": "refund_request_get", "path_params": {"refund_id": REFUND}},
-    ("GET", "/refunds"): {"name": "refund_review_queue", "query": {"status": "PENDING_REVIEW", "limit": "20"}},
-    ("GET", "/users/{user_id}/refunds"): {"name": "refund_review_user_refunds", "path_params": {"user_id": USER}},
-    ("POST", "/refunds/{refund_id}/decision"): {
-        "name": "refund_review_decide",
-        "path_params": {"refund_id": REFUND},
-        "body": {"decision": "approve", "note": "Photo shows the damage."},
-    },
-    # merchants and listing review (docs/merchants.md)
-    ("GET", "/merchant/profile"): {"name": "merchant_get_profile"},
-    ("PUT", "/merchant/profile"): {
-        "name": "merchant_put_profile",
-        "body": {
-            "shop_name": "North Loom",
-            "contact_name": "Ada Lovelace",
-            "contact_phone": "+447700900123",
-            "support_email": "help@northloom.example",
-        },
-    },
-    ("GET", "/merchant/orders"): {
-        "name": "merchant_list_orders",
-        "query": {"status": "PENDING_SHIPMENT", "from": "2026-11-01T00:00:00Z", "limit": "20"},
-    },
-    ("POST", "/merchant/products"): {
-        "name": "merchant_propose_product",
-        "body": {
-            "sku": "scarf-wool",
-            "kind": "physical",
-            "price": 3200,
-            "currency": "USD",
-            "name": "Wool Scarf",
-            "description": "Merino wool, 180 cm.",
-            "category": "apparel",
-            "tags": ["wool", "winter"],
-            "images": ["https://img.northloom.example/scarf-wool/1.jpg"],
-            "stock": 50,
-        },
-    },
-    ("PATCH", "/merchant/products/{sku}"): {
-        "name": "merchant_propose_change",
-        "path_params": {"sku": "mug-classic"},
-        "body": {"price": 1300, "description": "Ceramic, 350 ml, dishwasher safe."},
-    },
-    ("GET", "/merchant/listings"): {"name": "merchant_list_listings", "query": {"limit": "20"}},
-    ("GET", "/listings"): {"name": "listing_review_queue", "query": {"status": "PENDING_REVIEW", "limit": "20"}},
-    ("POST", "/listings/{listing_id}/decision"): {
-        "name": "listing_review_decide",
-        "path_params": {"listing_id": LISTING},
-        "body": {"decision": "approve", "note": "Pictures and price look right."},
-    },
-    ("GET", "/reports/summary"): {
-        "name": "reports_summary",
-        "query": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-21T23:59:59Z"},
-    },
 }
+
+
+def sample_name(spec: FunctionSpec, route: HandlerRoute) -> str:
+    """events/<name>.json of a route: <folder>_<handler>, or <handler> when it starts with the folder name."""
+    return route.name if route.name.startswith(spec.folder) else f"{spec.folder}_{route.name}"
+
+
+def _text(value: Any) -> str:
+    return str(value.value if isinstance(value, Enum) else value)
+
+
+def _examples(params: list[Any], where: str) -> dict[str, str]:
+    """The first example of each parameter that has one; a required parameter must have one."""
+    found = {}
+    for param in params:
+        examples = param.field_info.examples
+        if examples:
+            found[param.alias] = _text(examples[0])
+        elif param.required:
+            raise SystemExit(f"{where}: the required parameter {param.alias!r} has no examples=[...]")
+    return found
+
+
+def _body(route: HandlerRoute, where: str) -> Any:
+    for param in route.route.dependant.body_params:
+        models = [t for t in (param.type_, *get_args(param.type_)) if isinstance(t, type) and issubclass(t, BaseModel)]
+        # The model's own examples, as written (its JSON schema would sort their keys).
+        extra = models[0].model_config.get("json_schema_extra") if models else None
+        examples: Any = extra.get("examples") if isinstance(extra, dict) else None
+        if examples:
+            return examples[0]
+        if param.required:
+            raise SystemExit(f"{where}: the request model has no examples (json_schema_extra={{'examples': [...]}})")
+    return None
+
+
+def sample_request(spec: FunctionSpec, route: HandlerRoute) -> dict[str, Any]:
+    """The request a client would send to this route, from its parameters' and body model's examples."""
+    where = f"{spec.logical_id} {route.method} {route.path}"
+    dependant = route.route.dependant
+    headers = {
+        "-".join(part.capitalize() for part in name.split("-")): value
+        for name, value in _examples(dependant.header_params, where).items()
+    }
+    return {
+        "path_params": _examples(dependant.path_params, where),
+        "query": _examples(dependant.query_params, where),
+        "headers": headers,
+        "body": _body(route, where),
+        **PROVIDER_REQUESTS.get(sample_name(spec, route), {}),
+    }
 
 
 def claims(user_id: str, groups: list[str]) -> dict[str, Any]:
@@ -294,24 +193,36 @@ def proxy_event(
     return event
 
 
+def samples() -> dict[str, dict[str, Any]]:
+    """Every route's sample event, by file name (without .json)."""
+    specs = function_specs(load_template())
+    deployed = {(r.function, r.method, r.resource): r for r in routes_of(specs.values())}
+    events = {}
+    for spec in specs.values():
+        for route in spec.handler_routes():
+            api = deployed.get((spec.logical_id, route.method, route.path))
+            if api is None:
+                raise SystemExit(f"{spec.logical_id}: {route.method} {route.path} has no Api event in template.yaml")
+            name = sample_name(spec, route)
+            if name in events:
+                raise SystemExit(f"two routes make events/{name}.json")
+            events[name] = proxy_event(api, **sample_request(spec, route))
+    return events
+
+
 def main() -> None:
-    out = ROOT / "events"
-    out.mkdir(exist_ok=True)
-    routes = {(r.method, r.resource): r for r in routes_of(function_specs(load_template()).values())}
-    missing = sorted(set(routes) - set(SAMPLES))
-    if missing:
-        raise SystemExit(f"no sample for routes {missing}: add them to SAMPLES")
-    for key, route in sorted(routes.items()):
-        sample = SAMPLES[key]
-        event = proxy_event(
-            route,
-            path_params=sample.get("path_params"),
-            query=sample.get("query"),
-            headers=sample.get("headers"),
-            body=sample.get("body"),
-        )
-        (out / f"{sample['name']}.json").write_text(json.dumps(event, indent=2) + "\n")
-        print(f"events/{sample['name']}.json  {route.method} {route.resource}")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "events", help="folder to write (default: events/)")
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+    events = samples()
+    for name, event in sorted(events.items()):
+        (out / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
+        print(f"events/{name}.json  {event['httpMethod']} {event['resource']}")
+    for stale in sorted(out.glob("*.json")):
+        if stale.stem not in events and "httpMethod" in json.loads(stale.read_text()):
+            stale.unlink()  # an API event no route makes any more (a renamed or removed route)
+            print(f"removed events/{stale.name}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ deployments, stages), which `sam validate --lint` does not check. The template's
 (Fn::ForEach) are expanded first, as CloudFormation does before the SAM transform.
 
 ``--normalised`` prints what deploys, in a stable form (see :func:`normalised`): it is the golden file
-tests/fixtures/sam_translation.json, which tests/unit/test_sam_translation.py compares with the
+tests/fixtures/sam_translation.json, which tests/tooling/test_sam_translation.py compares with the
 template's translation (`make golden` rewrites it after an intended change).
 Usage: python tools/translate_template.py [--normalised] [template.yaml] > build/template.cfn.json
 """

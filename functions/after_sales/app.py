@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import aftersales
 from orders.models.aftersales import Feedback, Ticket, TicketStatus
 from orders.models.api import FeedbackOut, FeedbackRequest, ReplyRequest, TicketList, TicketOut, TicketRequest
+from orders.params import OrderId, TicketId
 
 router = Router()
-
-OrderId = Annotated[str, Path(min_length=1, max_length=64)]
-TicketId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
 def _ticket(ticket: Ticket) -> TicketOut:
@@ -44,8 +42,8 @@ def open_ticket(order_id: OrderId, body: TicketRequest, caller: CurrentCaller) -
 @requires_role("support")
 def ticket_queue(
     caller: CurrentCaller,
-    status: Annotated[TicketStatus, Query()] = TicketStatus.OPEN,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    status: Annotated[TicketStatus, Query(examples=["OPEN"])] = TicketStatus.OPEN,
+    limit: Annotated[int | None, Query(ge=1, le=100, examples=[20])] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> TicketList:
     tickets, next_cursor = aftersales.ticket_queue(status, limit=limit, cursor=cursor)

@@ -23,7 +23,9 @@ def get_cart(caller: CurrentCaller) -> CartOut:
 
 @router.put("/cart/items/<sku>", summary="Set how many of a product my cart holds (0 removes it)", tags=["cart"])
 def put_item(
-    sku: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")],
+    sku: Annotated[
+        str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", examples=["mug-classic"])
+    ],
     body: CartItemRequest,
     caller: CurrentCaller,
 ) -> CartOut:
@@ -44,6 +46,7 @@ IdempotencyKey = Annotated[
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
         description="Client-chosen key: a retry with the same key and body returns the same orders.",
+        examples=["checkout-0001"],
     ),
 ]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.http import build_resolver, lambda_entry
 from orders.logic import catalog
 from orders.models.api import CategoryList, CategoryOut, ProductList, ProductOut
+from orders.params import Sku
 
 router = Router()
 
@@ -17,7 +18,14 @@ router = Router()
 @router.get("/products", summary="Products on sale: browse a category or search by keyword", tags=["catalog"])
 def list_products(
     category: Annotated[
-        str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$", description="A category slug")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[a-z0-9][a-z0-9-]*$",
+            description="A category slug",
+            examples=["kitchen"],
+        ),
     ] = None,
     q: Annotated[
         str | None,
@@ -35,7 +43,7 @@ def list_products(
 
 
 @router.get("/products/<sku>", summary="One product", tags=["catalog"])
-def get_product(sku: Annotated[str, Path(min_length=1, max_length=64)]) -> ProductOut:
+def get_product(sku: Sku) -> ProductOut:
     return ProductOut.of(catalog.get_product(sku))
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import catalog
 from orders.models.api import ProductAdminOut, ProductCreate, ProductUpdate
+from orders.params import Sku
 
 router = Router()
 
@@ -22,9 +20,7 @@ def create_product(body: ProductCreate, caller: CurrentCaller) -> ProductAdminOu
 
 @router.patch("/products/<sku>", summary="Change a product (ops)", tags=["catalog"])
 @requires_role("ops")
-def update_product(
-    sku: Annotated[str, Path(min_length=1, max_length=64)], body: ProductUpdate, caller: CurrentCaller
-) -> ProductAdminOut:
+def update_product(sku: Sku, body: ProductUpdate, caller: CurrentCaller) -> ProductAdminOut:
     return ProductAdminOut.of(catalog.update_product(sku, body))
 
 

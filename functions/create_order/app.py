@@ -21,6 +21,7 @@ IdempotencyKey = Annotated[
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
         description="Client-chosen key: a retry with the same key and body returns the same order.",
+        examples=["9d0c4c1e-5a43-4b8e-9a51-3f1f2a0e7c11"],
     ),
 ]
 

@@ -13,7 +13,7 @@ from orders.models.api import DecisionRequest, ListingList, ListingOut
 
 router = Router()
 
-ListingId = Annotated[str, Path(min_length=1, max_length=80)]
+ListingId = Annotated[str, Path(min_length=1, max_length=80, examples=["lst_north-loom_019ab1c2d3e4a1b2c3"])]
 REVIEWER = "reviewer"
 
 
@@ -21,7 +21,7 @@ REVIEWER = "reviewer"
 @requires_role(REVIEWER)
 def review_queue(
     caller: CurrentCaller,
-    status: Annotated[Literal["PENDING_REVIEW"], Query()],
+    status: Annotated[Literal["PENDING_REVIEW"], Query(examples=["PENDING_REVIEW"])],
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ListingList:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import listings, merchants
@@ -21,11 +21,11 @@ from orders.models.api import (
 )
 from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
+from orders.params import Sku
 
 router = Router()
 
 MERCHANT = "merchant"
-Sku = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/merchant/profile", summary="My shop's profile (merchant)", tags=["merchants"])

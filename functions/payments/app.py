@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry
 from orders.logic import payments
 from orders.models.api import LedgerEntryOut, PaymentList, StartPaymentRequest
 from orders.models.payment import PaymentInstructions
+from orders.params import OrderId
 
 router = Router()
-
-OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post("/orders/<order_id>/payments", summary="Start paying an order", tags=["payments"], status_code=201)

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry
 from orders.logic import refunds
 from orders.models.api import RefundList, RefundOut, RefundRequest
+from orders.params import OrderId, RefundId
 
 router = Router()
-
-OrderId = Annotated[str, Path(min_length=1, max_length=64)]
-RefundId = Annotated[str, Path(min_length=1, max_length=80)]
 
 
 @router.post(

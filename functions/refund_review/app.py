@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import refunds
 from orders.models.api import DecisionRequest, RefundList, RefundOut
+from orders.params import RefundId, UserId
 
 router = Router()
 
-RefundId = Annotated[str, Path(min_length=1, max_length=80)]
-UserId = Annotated[str, Path(min_length=1, max_length=128)]
 REVIEWER = "reviewer"
 
 
@@ -22,8 +21,8 @@ REVIEWER = "reviewer"
 @requires_role(REVIEWER)
 def review_queue(
     caller: CurrentCaller,
-    status: Annotated[Literal["PENDING_REVIEW"], Query()],
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    status: Annotated[Literal["PENDING_REVIEW"], Query(examples=["PENDING_REVIEW"])],
+    limit: Annotated[int | None, Query(ge=1, le=100, examples=[20])] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> RefundList:
     page = refunds.review_queue(limit=limit, cursor=cursor)

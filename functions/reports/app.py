@@ -26,8 +26,10 @@ router = Router()
 @requires_role("analyst")
 def summary(
     caller: CurrentCaller,
-    from_: Annotated[UtcDateTime, Query(alias="from", description="ISO-8601, inclusive")],
-    to: Annotated[UtcDateTime, Query(description="ISO-8601, inclusive")],
+    from_: Annotated[
+        UtcDateTime, Query(alias="from", description="ISO-8601, inclusive", examples=["2026-11-01T00:00:00Z"])
+    ],
+    to: Annotated[UtcDateTime, Query(description="ISO-8601, inclusive", examples=["2026-11-21T23:59:59Z"])],
 ) -> SummaryReport:
     return reports.summary(from_, to)
 

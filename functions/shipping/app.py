@@ -5,24 +5,25 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import shipping
 from orders.models.api import OrderList, OrderOut, ShipmentRequest
 from orders.models.order import OrderStatus
+from orders.params import OrderId
 
 router = Router()
-
-OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/shipments", summary="Orders waiting to be shipped or delivered, oldest first (ops)", tags=["fulfilment"])
 @requires_role("ops")
 def shipping_queue(
     caller: CurrentCaller,
-    status: Annotated[Literal["PENDING_SHIPMENT", "SHIPPED"], Query()] = "PENDING_SHIPMENT",
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    status: Annotated[
+        Literal["PENDING_SHIPMENT", "SHIPPED"], Query(examples=["PENDING_SHIPMENT"])
+    ] = "PENDING_SHIPMENT",
+    limit: Annotated[int | None, Query(ge=1, le=100, examples=[20])] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderList:
     page = shipping.shipping_queue(OrderStatus(status), limit=limit, cursor=cursor)

@@ -31,7 +31,7 @@ def placed(api: Api, body: Any = PHYSICAL, *, user: str = "user-0001") -> dict[s
 
 def mark_paid(runtime: Any, order_id: str) -> None:
     """What the payment webhook does: the same conditional transition."""
-    runtime._enter("OrderQueryFunction")
+    runtime._enter("OrdersFunction")
     transitions.change(orders_repository(), order_id, Action.PAYMENT_SUCCEEDED, actor="test:payment")
 
 

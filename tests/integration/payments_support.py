@@ -27,14 +27,14 @@ def create_order(api: Api, sku: str = "coins-500", quantity: int = 1, user: str 
 
 
 def get_order(api: Api, order_id: str, user: str = USER) -> dict[str, Any]:
-    result = api(api_event("order_query_get_order", user=user, path_params={"order_id": order_id}))
+    result = api(api_event("orders_get_order", user=user, path_params={"order_id": order_id}))
     assert result.status == 200, result.body
     order: dict[str, Any] = result.body
     return order
 
 
 def timeline(api: Api, order_id: str, user: str = USER) -> list[dict[str, Any]]:
-    result = api(api_event("order_query_get_events", user=user, path_params={"order_id": order_id}))
+    result = api(api_event("orders_get_timeline", user=user, path_params={"order_id": order_id}))
     assert result.status == 200, result.body
     items: list[dict[str, Any]] = result.body["items"]
     return items
@@ -117,7 +117,7 @@ def stripe_dispute_event(
 
 
 def webhook_event(provider: str, raw_body: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    event = api_event(f"payment_webhook_{provider}", raw_body=raw_body)
+    event = api_event(f"payment_webhook_{provider}_webhook", raw_body=raw_body)
     for name in ("Stripe-Signature", "Authorization"):
         event["headers"].pop(name, None)
         event["multiValueHeaders"].pop(name, None)

@@ -17,7 +17,7 @@ SUPPORT: dict[str, Any] = {"user": "agent-1", "groups": ("support",)}
 
 def feedback(api: Api, oid: str, body: Any = None, user: str = "user-0001") -> Any:
     body = {"rating": 4, "comment": "Nice"} if body is None else body
-    return api(api_event("after_sales_feedback", user=user, path_params={"order_id": oid}, body=body))
+    return api(api_event("after_sales_leave_feedback", user=user, path_params={"order_id": oid}, body=body))
 
 
 # --- feedback ----------------------------------------------------------------------------------

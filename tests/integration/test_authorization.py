@@ -11,9 +11,8 @@ import jwt
 import pytest
 
 from local_stack.template import ROOT
-from tests.conftest import api_event
+from tests.conftest import api_event, api_samples, load_event
 from tests.integration.conftest import Api
-from tools.make_events import SAMPLES
 
 ROLES = ("reviewer", "support", "ops", "analyst", "merchant")
 OPENAPI = json.loads((ROOT / "docs" / "openapi.json").read_text())
@@ -58,11 +57,12 @@ def test_every_documented_staff_route_requires_its_role_in_the_resolver(api: Api
 
 def _bad_request(method: str, resource: str, user: str, groups: tuple[str, ...]) -> dict[str, Any]:
     """The route's sample event, with every query parameter and the body made invalid."""
-    sample = SAMPLES[(method, resource)]
-    query = dict.fromkeys(sample.get("query", {"from": "", "to": ""}), "not-valid-" + "x" * 3000)
-    path_params = dict.fromkeys(sample.get("path_params", {}), "p" * 200)
+    name = api_samples()[(method, resource)]
+    sample = load_event(name)
+    query = dict.fromkeys(sample["queryStringParameters"] or {"from": "", "to": ""}, "not-valid-" + "x" * 3000)
+    path_params = dict.fromkeys(sample["pathParameters"] or {}, "p" * 200)
     body = '{"unexpected": [1, 2, 3], "price": -1}' if method in ("POST", "PUT", "PATCH") else None
-    return api_event(sample["name"], user=user, groups=groups, query=query, path_params=path_params, raw_body=body)
+    return api_event(name, user=user, groups=groups, query=query, path_params=path_params, raw_body=body)
 
 
 @pytest.mark.parametrize(("method", "resource"), sorted(STAFF), ids=[f"{m} {p}" for m, p in sorted(STAFF)])
@@ -76,8 +76,8 @@ def test_a_plain_user_gets_403_before_any_validation_on_every_staff_route(api: A
         assert (result.status, result.body["code"]) == (403, "FORBIDDEN"), result.body
         assert "details" not in result.body or "loc" not in json.dumps(result.body["details"])
     # And the same request from a caller with a role is validated (422 with field locations)
-    sample = SAMPLES[(method, resource)]
-    nothing_to_validate = method == "GET" and not sample.get("query") and not sample.get("path_params")
+    sample = load_event(api_samples()[(method, resource)])
+    nothing_to_validate = method == "GET" and not sample["queryStringParameters"] and not sample["pathParameters"]
     for role in STAFF[(method, resource)]:
         staff = api(_bad_request(method, resource, "staff-user", (role,)))
         if nothing_to_validate:  # e.g. GET /merchant/profile: past the role check, the answer is the route's own

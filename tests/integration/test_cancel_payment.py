@@ -64,21 +64,23 @@ def deliver(api: Api, stripe: FakeStripe, event_type: str) -> Any:
     event = next(e for e in reversed(stripe.events) if e["type"] == event_type)
     payload = json.dumps(event)
     headers = {"Stripe-Signature": sign(payload, LOCAL_WEBHOOK_SECRET)}
-    response = api(api_event("payment_webhook_stripe", raw_body=payload, headers=headers))
+    response = api(api_event("payment_webhook_stripe_webhook", raw_body=payload, headers=headers))
     assert response.status == 200, response.body
     return response.body
 
 
 def cancel(api: Api, order_id: str) -> Any:
-    return api(api_event("order_query_cancel_order", path_params={"order_id": order_id}))
+    return api(api_event("orders_cancel_order", path_params={"order_id": order_id}))
 
 
 def timeline(api: Api, order_id: str) -> list[dict[str, Any]]:
-    return api(api_event("order_query_get_events", path_params={"order_id": order_id})).body["items"]  # type: ignore[no-any-return]
+    return api(api_event("orders_get_timeline", path_params={"order_id": order_id})).body["items"]  # type: ignore[no-any-return]
 
 
 def ask_refund(api: Api, order_id: str) -> Any:
-    return api(api_event("refund_request_create", path_params={"order_id": order_id}, body={"reason": "charged"}))
+    return api(
+        api_event("refund_request_request_refund", path_params={"order_id": order_id}, body={"reason": "charged"})
+    )
 
 
 def test_cancelling_an_order_cancels_its_payment_intent(api: Api, stripe: FakeStripe) -> None:
@@ -126,7 +128,7 @@ def test_money_that_arrives_for_a_cancelled_order_is_refunded_automatically(
     assert charge["amount_refunded"] == order["total"]
     types = [e["type"] for e in timeline(api, oid)]
     assert types[-3:] == ["PAID_WHILE_CANCELLED", "REFUND_APPROVED", "REFUND_SUCCEEDED"]
-    final = api(api_event("order_query_get_order", path_params={"order_id": oid})).body
+    final = api(api_event("orders_get_order", path_params={"order_id": oid})).body
     assert final["status"] == "CANCELLED"
     assert final["refunded_total"] == 0  # the order's own payment never was; the stray one is refunded
     # And a refund request is answered with that automatic refund, not a 409
@@ -161,10 +163,10 @@ def test_expiry_cancels_a_started_intent_and_spares_an_order_whose_payment_went_
     assert result.changed == 1
     assert stripe.intents[unpaid_intent]["status"] == "canceled"
     status = {
-        o["order_id"]: api(api_event("order_query_get_order", path_params={"order_id": o["order_id"]})).body["status"]
+        o["order_id"]: api(api_event("orders_get_order", path_params={"order_id": o["order_id"]})).body["status"]
         for o in (unpaid, paying)
     }
     assert status == {unpaid["order_id"]: "CANCELLED", paying["order_id"]: "PENDING_PAYMENT"}
     deliver(api, stripe, "payment_intent.succeeded")
-    paid = api(api_event("order_query_get_order", path_params={"order_id": paying["order_id"]})).body
+    paid = api(api_event("orders_get_order", path_params={"order_id": paying["order_id"]})).body
     assert paid["status"] == "PAID"

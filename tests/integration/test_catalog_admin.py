@@ -61,7 +61,7 @@ def test_a_price_change_leaves_placed_orders_alone_and_keeps_stock(api: Api, ddb
     assert changed.status == 200
     assert (changed.body["price"], changed.body["description"], changed.body["stock"]) == (1900, "Bigger", 4)
     # Then the order keeps its price, and a new order pays the new one
-    got = api(api_event("order_query_get_order", path_params={"order_id": order["order_id"]})).body
+    got = api(api_event("orders_get_order", path_params={"order_id": order["order_id"]})).body
     assert got["items"][0]["unit_price"] == 1200
     assert placed(api)["items"][0]["unit_price"] == 1900
     assert stock_of(ddb, "mug-classic") == 3

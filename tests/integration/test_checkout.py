@@ -20,7 +20,7 @@ def put(api: Api, sku: str, quantity: int, user: str = "user-0001") -> Any:
 
 def checkout(api: Api, key: str = "k-1", user: str = "user-0001", body: Any = None) -> Any:
     body = {"shipping_address": ADDRESS} if body is None else body
-    return api(api_event("cart_checkout", body=body, user=user, headers={"Idempotency-Key": key}))
+    return api(api_event("cart_post_checkout", body=body, user=user, headers={"Idempotency-Key": key}))
 
 
 def cart_lines(api: Api, user: str = "user-0001") -> list[Any]:
@@ -47,7 +47,7 @@ def test_a_cart_from_two_merchants_becomes_two_orders_each_with_its_shipping(api
     assert stock_of(ddb, "mug-classic") == 3
     assert cart_lines(api) == []
     for order in response.body["orders"]:
-        got = api(api_event("order_query_get_order", path_params={"order_id": order["order_id"]}))
+        got = api(api_event("orders_get_order", path_params={"order_id": order["order_id"]}))
         assert got.status == 200 and got.body["status"] == "PENDING_PAYMENT"
 
 
@@ -58,7 +58,7 @@ def test_a_retried_checkout_returns_the_same_orders(api: Api) -> None:
     again = checkout(api, key="same")
     assert (first.status, again.status) == (201, 201)
     assert [o["order_id"] for o in again.body["orders"]] == [o["order_id"] for o in first.body["orders"]]
-    listed = api(api_event("order_query_list_orders")).body["items"]
+    listed = api(api_event("orders_list_orders")).body["items"]
     assert len(listed) == 2
 
 
@@ -75,7 +75,7 @@ def test_a_price_change_since_the_cart_was_shown_is_refused_with_the_difference(
         {"sku": "mug-classic", "unit_price_was": 1200, "unit_price_now": 1500}
     ]
     assert len(cart_lines(api)) == 2
-    assert api(api_event("order_query_list_orders")).body["items"] == []
+    assert api(api_event("orders_list_orders")).body["items"] == []
     # And once the user has seen the new price (sets the line again), checkout charges it
     put(api, "mug-classic", 1)
     accepted = checkout(api, key="k-2")
@@ -122,5 +122,5 @@ def test_concurrent_checkouts_of_the_last_unit_leave_exactly_one_winner(api: Api
         assert result.status == 409 and result.body["code"] in {"OUT_OF_STOCK", "CART_PRICES_CHANGED"}
         assert len(cart_lines(api, user=user)) == 2
     assert stock_of(ddb, "mug-classic") == 0
-    orders = [api(api_event("order_query_list_orders", user=user)).body["items"] for user in users]
+    orders = [api(api_event("orders_list_orders", user=user)).body["items"] for user in users]
     assert sorted(len(found) for found in orders) == [0, 0, 0, 2]

@@ -36,7 +36,9 @@ def test_a_checkout_of_two_merchants_by_three_lines_is_one_transaction(api: Api,
         cache.reset()
         # When the cart is checked out
         with recorder.invocation("CartFunction", "checkout") as record:
-            event = api_event("cart_checkout", body={"shipping_address": ADDRESS}, headers={"Idempotency-Key": "m"})
+            event = api_event(
+                "cart_post_checkout", body={"shipping_address": ADDRESS}, headers={"Idempotency-Key": "m"}
+            )
             response = api(event)
     finally:
         recorder.uninstall()

@@ -50,7 +50,7 @@ def test_order_is_priced_by_the_server_and_starts_pending_payment(api: Api) -> N
 
 def test_creation_writes_the_order_and_its_first_timeline_event(api: Api) -> None:
     order = create(api).body
-    timeline = api(api_event("order_query_get_events", path_params={"order_id": order["order_id"]})).body
+    timeline = api(api_event("orders_get_timeline", path_params={"order_id": order["order_id"]})).body
     assert [(e["type"], e["from_status"], e["to_status"]) for e in timeline["items"]] == [
         ("CREATED", None, "PENDING_PAYMENT")
     ]
@@ -64,7 +64,7 @@ def test_same_idempotency_key_and_body_returns_the_same_order(api: Api, ddb: Any
     # Then it gets the same order back and only one order exists
     assert (first.status, again.status) == (201, 201)
     assert again.body == first.body
-    orders = api(api_event("order_query_list_orders", query={})).body["items"]
+    orders = api(api_event("orders_list_orders", query={})).body["items"]
     assert [o["order_id"] for o in orders] == [first.body["order_id"]]
 
 

@@ -29,7 +29,7 @@ def pay_and_stream(api: Api, runtime: Any, ddb: Any, order_id: str) -> dict[str,
 
 
 def get(api: Api, order_id: str, user: str = "user-0001") -> dict[str, Any]:
-    return api(api_event("order_query_get_order", user=user, path_params={"order_id": order_id})).body  # type: ignore[no-any-return]
+    return api(api_event("orders_get_order", user=user, path_params={"order_id": order_id})).body  # type: ignore[no-any-return]
 
 
 def test_the_sample_stream_event_is_a_paid_order_record() -> None:
@@ -61,7 +61,7 @@ def test_a_physical_order_walks_from_creation_to_completed(api: Api, runtime: An
     completed = api(api_event("shipping_confirm_receipt", path_params=path))
     assert (completed.status, completed.body["status"]) == (200, "COMPLETED")
     # Then the timeline tells the whole story, with the shipment in its details
-    events = api(api_event("order_query_get_events", path_params=path)).body["items"]
+    events = api(api_event("orders_get_timeline", path_params=path)).body["items"]
     assert [(e["type"], e["to_status"]) for e in events] == [
         ("CREATED", "PENDING_PAYMENT"),
         ("PAYMENT_SUCCEEDED", "PAID"),
@@ -82,7 +82,7 @@ def test_a_virtual_order_is_granted_and_completed(api: Api, runtime: Any, ddb: A
     pay_and_stream(api, runtime, ddb, order["order_id"])
     # Then it is COMPLETED and the entitlements are mine
     assert get(api, order["order_id"])["status"] == "COMPLETED"
-    mine = api(api_event("entitlements_list"))
+    mine = api(api_event("entitlements_my_entitlements"))
     assert mine.status == 200
     items = {e["sku"]: e for e in mine.body["items"]}
     assert items["coins-500"]["quantity"] == 2 and items["coins-500"]["expires_at"] is None
@@ -90,7 +90,7 @@ def test_a_virtual_order_is_granted_and_completed(api: Api, runtime: Any, ddb: A
     assert items["premium-monthly"]["expires_at"] > order["created_at"]
     assert items["coins-500"]["orders"] == [order["order_id"]]
     # And nobody else has them
-    assert api(api_event("entitlements_list", user="someone-else")).body["items"] == []
+    assert api(api_event("entitlements_my_entitlements", user="someone-else")).body["items"] == []
 
 
 def test_a_redelivered_record_changes_nothing(api: Api, runtime: Any, ddb: Any) -> None:
@@ -107,9 +107,9 @@ def test_renewing_a_subscription_stacks_its_period(api: Api, runtime: Any, ddb: 
     sub = {"items": [{"sku": "premium-monthly", "quantity": 1}]}
     first, second = placed(api, sub), placed(api, sub)
     pay_and_stream(api, runtime, ddb, first["order_id"])
-    one = api(api_event("entitlements_list")).body["items"][0]["expires_at"]
+    one = api(api_event("entitlements_my_entitlements")).body["items"][0]["expires_at"]
     pay_and_stream(api, runtime, ddb, second["order_id"])
-    two = api(api_event("entitlements_list")).body["items"][0]
+    two = api(api_event("entitlements_my_entitlements")).body["items"][0]
     assert two["expires_at"] > one
     assert two["quantity"] == 2
 
@@ -119,7 +119,7 @@ def test_a_mixed_order_grants_its_virtual_lines_and_waits_for_shipment(api: Api,
     order = placed(api, body)
     pay_and_stream(api, runtime, ddb, order["order_id"])
     assert get(api, order["order_id"])["status"] == "PENDING_SHIPMENT"
-    assert [e["sku"] for e in api(api_event("entitlements_list")).body["items"]] == ["coins-500"]
+    assert [e["sku"] for e in api(api_event("entitlements_my_entitlements")).body["items"]] == ["coins-500"]
 
 
 def test_records_that_are_not_paid_orders_are_ignored(api: Api, runtime: Any, ddb: Any) -> None:
@@ -165,6 +165,6 @@ def test_revoke_entitlements_takes_back_what_a_refund_refunds(api: Api, runtime:
     fulfilment.revoke_entitlements(oid)
     fulfilment.revoke_entitlements(oid)
     # Then the user holds nothing active from that order
-    items = {e["sku"]: e for e in api(api_event("entitlements_list")).body["items"]}
+    items = {e["sku"]: e for e in api(api_event("entitlements_my_entitlements")).body["items"]}
     assert (items["coins-500"]["quantity"], items["coins-500"]["active"]) == (0, False)
     assert items["premium-monthly"]["active"] is False

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local_stack.runtime import LambdaRuntime
-from tests.conftest import FAKE_AWS_ENV, api_event
+from tests.conftest import FAKE_AWS_ENV, api_event, api_samples, load_event
 from tests.integration.conftest import REFS, Api, put_secret
 from tests.integration.payments_support import (
     STRIPE_SECRET,
@@ -18,12 +18,13 @@ from tests.integration.payments_support import (
     stripe_event,
     webhook_event,
 )
-from tools.make_events import SAMPLES
 
 ALL_ROLES = ("reviewer", "support", "ops", "analyst", "merchant")
 DEEP = "[" * 5000 + "]" * 5000
 LONG_INT = '{"items": [{"sku": "coins-500", "quantity": ' + "1" * 5000 + "}]}"
-BODY_ROUTES = sorted(key for key, sample in SAMPLES.items() if "body" in sample and not key[1].startswith("/webhooks"))
+BODY_ROUTES = sorted(
+    key for key, name in api_samples().items() if load_event(name)["body"] and not key[1].startswith("/webhooks")
+)
 
 
 @pytest.fixture
@@ -34,8 +35,7 @@ def runtime(aws: None) -> LambdaRuntime:
 
 
 def _with_body(method: str, resource: str, raw: str) -> dict[str, Any]:
-    sample = SAMPLES[(method, resource)]
-    return api_event(sample["name"], user="staff-1", groups=ALL_ROLES, raw_body=raw)
+    return api_event(api_samples()[(method, resource)], user="staff-1", groups=ALL_ROLES, raw_body=raw)
 
 
 @pytest.mark.parametrize("raw", [DEEP, LONG_INT], ids=["nested-5000", "int-5000-digits"])
@@ -82,7 +82,7 @@ EDGES = [
 @pytest.mark.parametrize(("start", "end", "status", "code"), EDGES)
 def test_list_orders_time_window_edges(api: Api, start: str, end: str, status: int, code: str | None) -> None:
     create_order(api, user="user-0001")
-    result = api(api_event("order_query_list_orders", query={"from": start, "to": end}))
+    result = api(api_event("orders_list_orders", query={"from": start, "to": end}))
     assert result.status == status, result.body
     if code == "*":
         assert result.body["code"] == "INVALID_TIME_RANGE"
@@ -103,8 +103,8 @@ def test_report_summary_time_window_edges(api: Api, start: str, end: str, status
 def test_report_and_orders_from_the_year_one_read_back_in_order(api: Api) -> None:
     # An order created now is not in a window at the start of the calendar, and is in one that spans now
     create_order(api, user="user-0001")
-    early = api(api_event("order_query_list_orders", query={"from": "0001-01-01T00:00:00Z", "to": "0001-12-31T00:00Z"}))
-    always = api(api_event("order_query_list_orders", query={"from": "0001-01-01T00:00:00Z"}))
+    early = api(api_event("orders_list_orders", query={"from": "0001-01-01T00:00:00Z", "to": "0001-12-31T00:00Z"}))
+    always = api(api_event("orders_list_orders", query={"from": "0001-01-01T00:00:00Z"}))
     assert (early.status, len(early.body["items"])) == (200, 0)
     assert (always.status, len(always.body["items"])) == (200, 1)
 

@@ -17,7 +17,7 @@ def test_placing_an_order_reserves_stock_and_cancelling_releases_it(api: Api, dd
     order = placed(api, {**PHYSICAL, "items": [{"sku": "mug-classic", "quantity": 2}]})
     assert stock_of(ddb, "mug-classic") == 3
     # When I cancel it / Then the 2 come back
-    cancelled = api(api_event("order_query_cancel_order", path_params={"order_id": order["order_id"]}))
+    cancelled = api(api_event("orders_cancel_order", path_params={"order_id": order["order_id"]}))
     assert cancelled.status == 200
     assert stock_of(ddb, "mug-classic") == 5
 

@@ -78,7 +78,7 @@ def change(api: Api, sku: str, body: dict[str, Any], merchant: str = NORTH) -> A
 
 def queue(api: Api) -> list[str]:
     query = {"status": "PENDING_REVIEW"}
-    response = api(api_event("listing_review_queue", user=REVIEWER, groups=("reviewer",), query=query))
+    response = api(api_event("listing_review_review_queue", user=REVIEWER, groups=("reviewer",), query=query))
     assert response.status == 200, response.body
     return [item["listing_id"] for item in response.body["items"]]
 

@@ -98,17 +98,17 @@ def test_a_merchant_ships_their_own_order_but_another_merchants_is_404(api: Api,
     other = api(as_merchant("shipping_ship", PIXEL, body=SHIPMENT, path_params=path))
     # Then it does not exist for them, and nothing changed; nor can they read it or its timeline
     assert (other.status, other.body["code"]) == (404, "ORDER_NOT_FOUND")
-    for name in ("order_query_get_order", "order_query_get_events"):
+    for name in ("orders_get_order", "orders_get_timeline"):
         read = api(as_merchant(name, PIXEL, path_params=path))
         assert (read.status, read.body["code"]) == (404, "ORDER_NOT_FOUND")
-    assert api(api_event("order_query_get_order", path_params=path)).body["status"] == "PENDING_SHIPMENT"
+    assert api(api_event("orders_get_order", path_params=path)).body["status"] == "PENDING_SHIPMENT"
     # When north-loom ships it
     shipped = api(as_merchant("shipping_ship", NORTH, body=SHIPMENT, path_params=path))
     # Then it is shipped by that merchant's user, with the carrier and tracking number
     assert shipped.status == 200, shipped.body
     assert shipped.body["status"] == "SHIPPED"
     assert shipped.body["shipment"]["tracking_number"] == SHIPMENT["tracking_number"]
-    events = api(api_event("order_query_get_events", path_params=path)).body["items"]
+    events = api(api_event("orders_get_timeline", path_params=path)).body["items"]
     assert events[-1]["actor"] == f"merchant:{NORTH}:merchant-user"
     # And a merchant user may not record delivery (ops or the carrier do)
     delivery = api(as_merchant("shipping_deliver", NORTH, path_params=path))

@@ -286,7 +286,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def deliver(self, event: dict[str, Any]) -> None:
         payload = json.dumps(event)
         headers = {"Stripe-Signature": sign(payload, LOCAL_WEBHOOK_SECRET)}
-        raw = api_event("payment_webhook_stripe", raw_body=payload, headers=headers)
+        raw = api_event("payment_webhook_stripe_webhook", raw_body=payload, headers=headers)
         result = self.w.api(raw)
         if not 200 <= result.status < 300:
             self.violation("webhook_not_2xx", f"{event['type']} answered {result.status}: {result.body}")
@@ -400,7 +400,7 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 99))
     def owner_cancels(self, index: int) -> None:
         order = self.pick(self.orders, index)
-        self.call("order_query_cancel_order", (200, 409), **self.owner(path_params={"order_id": order.order_id}))
+        self.call("orders_cancel_order", (200, 409), **self.owner(path_params={"order_id": order.order_id}))
 
     @rule(due=st.integers(0, 3))
     def expiry_job_runs(self, due: int) -> None:
@@ -436,7 +436,7 @@ class MoneyMachine(RuleBasedStateMachine):
         if percent is not None:
             body["amount"] = max(1, order.total * percent // 100)
         result = self.call(
-            "refund_request_create",
+            "refund_request_request_refund",
             (202, 409, 422),
             **self.owner(path_params={"order_id": order.order_id}, body=body),
         )
@@ -508,13 +508,13 @@ class MoneyMachine(RuleBasedStateMachine):
             if model.order_id in self.touched:
                 self.check_reads(model)
         self.touched.clear()
-        self.read("entitlements_list", **self.owner())
+        self.read("entitlements_my_entitlements", **self.owner())
 
     def check_reads(self, model: OrderModel) -> None:
         path = {"order_id": model.order_id}
-        order = self.read("order_query_get_order", **self.owner(path_params=path))
-        events = self.read("order_query_get_events", **self.owner(path_params=path))
-        self.read("refund_request_list_for_order", **self.owner(path_params=path))
+        order = self.read("orders_get_order", **self.owner(path_params=path))
+        events = self.read("orders_get_timeline", **self.owner(path_params=path))
+        self.read("refund_request_list_order_refunds", **self.owner(path_params=path))
         self.read("payments_list_payments", user=OPS, groups=("ops",), path_params=path)
         if order is not None and events is not None:
             changes = [e for e in events["items"] if e["to_status"] is not None]

@@ -60,7 +60,7 @@ def refund_at_provider(runtime: Any, ddb: Any, order_id: str, amount: int, ref: 
 
 
 def held(api: Api) -> dict[str, dict[str, Any]]:
-    return {e["sku"]: e for e in api(api_event("entitlements_list")).body["items"]}
+    return {e["sku"]: e for e in api(api_event("entitlements_my_entitlements")).body["items"]}
 
 
 def test_a_full_refund_revokes_every_grant_of_the_order(api: Api, runtime: Any, ddb: Any) -> None:
@@ -128,7 +128,7 @@ def test_a_physical_order_refunded_before_it_shipped_gives_its_stock_back(api: A
     assert stock_of(ddb, "mug-classic") == 4
     assert runtime.invoke("FulfilmentFunction", event) == {"batchItemFailures": []}
     assert stock_of(ddb, "mug-classic") == 4
-    events = api(api_event("order_query_get_events", path_params={"order_id": oid})).body["items"]
+    events = api(api_event("orders_get_timeline", path_params={"order_id": oid})).body["items"]
     assert [e["type"] for e in events][-2:] == ["REFUND_FULL", "STOCK_RETURNED"]
     assert events[-1]["details"]["returned"] == {"mug-classic": 1}
     # And a shipped order refunded in full keeps its unit sold (a return is the warehouse's business)

@@ -72,7 +72,7 @@ def paid_order(api: Api, runtime: LambdaRuntime, body: dict[str, Any] = SHIRT, u
     created = api(event)
     assert created.status == 201, created.body
     with runtime._lock:  # stand-in for the payment webhook: the same conditional transition
-        runtime._enter("OrderQueryFunction")
+        runtime._enter("OrdersFunction")
         transitions.change(orders_repository(), created.body["order_id"], Action.PAYMENT_SUCCEEDED, actor="test:pay")
     return created.body  # type: ignore[no-any-return]
 
@@ -81,25 +81,25 @@ def request(api: Api, order_id: str, *, amount: int | None = None, reason: str =
     body: dict[str, Any] = {"reason": reason}
     if amount is not None:
         body["amount"] = amount
-    return api(api_event("refund_request_create", user=user, body=body, path_params={"order_id": order_id}))
+    return api(api_event("refund_request_request_refund", user=user, body=body, path_params={"order_id": order_id}))
 
 
 def get_refund(api: Api, refund_id: str, user: str = OWNER) -> dict[str, Any]:
-    response = api(api_event("refund_request_get", user=user, path_params={"refund_id": refund_id}))
+    response = api(api_event("refund_request_get_refund", user=user, path_params={"refund_id": refund_id}))
     assert response.status == 200, response.body
     return response.body  # type: ignore[no-any-return]
 
 
 def get_order(api: Api, order_id: str) -> dict[str, Any]:
-    return api(api_event("order_query_get_order", path_params={"order_id": order_id})).body  # type: ignore[no-any-return]
+    return api(api_event("orders_get_order", path_params={"order_id": order_id})).body  # type: ignore[no-any-return]
 
 
 def timeline(api: Api, order_id: str) -> list[dict[str, Any]]:
-    return api(api_event("order_query_get_events", path_params={"order_id": order_id})).body["items"]  # type: ignore[no-any-return]
+    return api(api_event("orders_get_timeline", path_params={"order_id": order_id})).body["items"]  # type: ignore[no-any-return]
 
 
 def queue(api: Api, user: str = REVIEWER, groups: tuple[str, ...] = ("reviewer",)) -> Any:
-    return api(api_event("refund_review_queue", user=user, groups=groups, query={"status": "PENDING_REVIEW"}))
+    return api(api_event("refund_review_review_queue", user=user, groups=groups, query={"status": "PENDING_REVIEW"}))
 
 
 def decide(
@@ -352,7 +352,7 @@ def test_only_reviewers_see_the_queue_and_decide(api: Api, runtime: LambdaRuntim
     assert (response.status, response.body["code"]) == (403, "FORBIDDEN")
     assert get_refund(api, refund["refund_id"])["status"] == "PENDING_REVIEW"
     # And another user cannot read the refund at all
-    other = api(api_event("refund_request_get", user="someone", path_params={"refund_id": refund["refund_id"]}))
+    other = api(api_event("refund_request_get_refund", user="someone", path_params={"refund_id": refund["refund_id"]}))
     assert (other.status, other.body["code"]) == (404, "REFUND_NOT_FOUND")
 
 
@@ -365,7 +365,10 @@ def test_queue_lists_oldest_due_first(api: Api, runtime: LambdaRuntime, flows: W
     assert [r["refund_id"] for r in items] == [first["refund_id"], second["refund_id"]]
     page = api(
         api_event(
-            "refund_review_queue", user=REVIEWER, groups=("reviewer",), query={"status": "PENDING_REVIEW", "limit": "1"}
+            "refund_review_review_queue",
+            user=REVIEWER,
+            groups=("reviewer",),
+            query={"status": "PENDING_REVIEW", "limit": "1"},
         )
     ).body
     assert [r["refund_id"] for r in page["items"]] == [first["refund_id"]]
@@ -431,7 +434,7 @@ def test_partial_then_full_refund(api: Api, runtime: LambdaRuntime, flows: Workf
     assert finished(flows, rest["refund_id"])["status"] == "SUCCEEDED"
     full = get_order(api, order["order_id"])
     assert (full["status"], full["refunded_total"]) == ("REFUNDED", 3000)
-    listed = api(api_event("refund_request_list_for_order", path_params={"order_id": order["order_id"]})).body
+    listed = api(api_event("refund_request_list_order_refunds", path_params={"order_id": order["order_id"]})).body
     assert [(r["amount"], r["status"]) for r in listed["items"]] == [(1000, "SUCCEEDED"), (2000, "SUCCEEDED")]
     # Nothing is left to refund
     again = request(api, order["order_id"], amount=1)
@@ -448,7 +451,7 @@ def test_unpaid_or_foreign_orders_cannot_be_refunded(api: Api, runtime: LambdaRu
     paid = paid_order(api, runtime)
     foreign = request(api, paid["order_id"], user="someone-else")
     assert (foreign.status, foreign.body["code"]) == (404, "ORDER_NOT_FOUND")
-    unknown = api(api_event("refund_request_get", path_params={"refund_id": "rf_nope"}))
+    unknown = api(api_event("refund_request_get_refund", path_params={"refund_id": "rf_nope"}))
     assert unknown.status == 404
 
 
@@ -485,7 +488,9 @@ def test_a_user_past_the_rolling_auto_approve_limit_is_reviewed(
 
 # --- a user's refund history (reviewers) --------------------------------------------------------
 def user_refunds(api: Api, user_id: str, groups: tuple[str, ...] = ("reviewer",)) -> Any:
-    return api(api_event("refund_review_user_refunds", user=REVIEWER, groups=groups, path_params={"user_id": user_id}))
+    return api(
+        api_event("refund_review_refunds_of_user", user=REVIEWER, groups=groups, path_params={"user_id": user_id})
+    )
 
 
 def test_a_reviewer_sees_every_refund_of_the_user_newest_first(

@@ -36,7 +36,7 @@ def summary(api: Api, query: dict[str, str], **who: Any) -> Any:
 def test_the_summary_counts_the_orders_of_the_window_from_their_timelines(api: Api, runtime: LambdaRuntime) -> None:
     # Given a delivered order with feedback, a paid one and an unpaid one
     delivered = order_in(api, runtime, "DELIVERED")
-    feedback = api_event("after_sales_feedback", path_params={"order_id": delivered}, body={"rating": 4})
+    feedback = api_event("after_sales_leave_feedback", path_params={"order_id": delivered}, body={"rating": 4})
     assert api(feedback).status == 201
     order_in(api, runtime, "PAID")
     placed(api)

@@ -25,7 +25,7 @@ def run(runtime: Any, job: str) -> dict[str, Any]:
 
 
 def status(api: Api, oid: str) -> str:
-    return api(api_event("order_query_get_order", path_params={"order_id": oid})).body["status"]  # type: ignore[no-any-return]
+    return api(api_event("orders_get_order", path_params={"order_id": oid})).body["status"]  # type: ignore[no-any-return]
 
 
 def test_unpaid_orders_expire_after_the_ttl_and_release_their_stock(
@@ -48,7 +48,7 @@ def test_unpaid_orders_expire_after_the_ttl_and_release_their_stock(
     # Then the unpaid order is cancelled, its 2 mugs are back, the paid order is untouched
     assert (status(api, unpaid["order_id"]), status(api, paid["order_id"])) == ("CANCELLED", "PAID")
     assert stock_of(ddb, "mug-classic") == 2
-    events = api(api_event("order_query_get_events", path_params={"order_id": unpaid["order_id"]})).body["items"]
+    events = api(api_event("orders_get_timeline", path_params={"order_id": unpaid["order_id"]})).body["items"]
     assert (events[-1]["type"], events[-1]["actor"]) == ("EXPIRE", "system:expire-unpaid")
     # And a second run finds nothing and writes nothing
     before = order_items(ddb)

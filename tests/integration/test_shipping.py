@@ -36,7 +36,7 @@ def order_in(api: Api, runtime: Any, status: str) -> str:
     steps = ["PAID", "PENDING_SHIPMENT", "SHIPPED", "DELIVERED", "COMPLETED"]
     if status in ("PENDING_PAYMENT", "CANCELLED"):
         if status == "CANCELLED":
-            api(api_event("order_query_cancel_order", path_params={"order_id": oid}))
+            api(api_event("orders_cancel_order", path_params={"order_id": oid}))
         return oid
     mark_paid(runtime, oid)
     for step in steps[1 : steps.index(status) + 1]:

@@ -173,7 +173,7 @@ def test_a_success_for_a_cancelled_order_is_an_anomaly_and_does_not_resurrect_it
         order = create_order(api)
         cancel = api(
             __import__("tests.conftest", fromlist=["api_event"]).api_event(
-                "order_query_cancel_order", user=USER, path_params={"order_id": order["order_id"]}
+                "orders_cancel_order", user=USER, path_params={"order_id": order["order_id"]}
             )
         )
         assert cancel.status == 200

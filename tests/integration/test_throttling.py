@@ -31,8 +31,8 @@ def test_a_dynamodb_throttle_is_429_with_retry_after(api: Api, monkeypatch: pyte
     oid = placed(api)["order_id"]
     # When DynamoDB refuses the read for capacity (after boto3's own retries)
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", throttle("GetItem", code))
-    event = api_event("order_query_get_order", path_params={"order_id": oid})
-    result = api.runtime.invoke("OrderQueryFunction", event)
+    event = api_event("orders_get_order", path_params={"order_id": oid})
+    result = api.runtime.invoke("OrdersFunction", event)
     # Then the client is told to come back, with a stable code and when (REST: multiValueHeaders)
     assert result["statusCode"] == 429
     assert json.loads(result["body"])["code"] == "THROTTLED"
@@ -46,4 +46,4 @@ def test_another_aws_error_is_not_disguised_as_a_throttle(api: Api, monkeypatch:
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", throttle("GetItem", "InternalServerError"))
     # When it is read / Then the error is not answered as a throttle (it fails the invocation as before)
     with pytest.raises(ClientError, match="InternalServerError"):
-        api.runtime.invoke("OrderQueryFunction", api_event("order_query_get_order", path_params={"order_id": oid}))
+        api.runtime.invoke("OrdersFunction", api_event("orders_get_order", path_params={"order_id": oid}))

@@ -12,20 +12,32 @@ from orders import errors, lifecycle
 from orders.cache import per_environment
 from orders.config import get_config
 from orders.dal.orders import OrderPage
-from orders.dal.repos import catalog_repository, orders_repository
+from orders.dal.repos import catalog_repository, orders_repository, payments_repository, refunds_repository
 from orders.logic import idempotency, inventory, transitions
 from orders.logic.pricing import price_order
 from orders.logic.stages import record_order_stage
-from orders.models.api import CreateOrderRequest, OrderLineRequest
+from orders.models.api import (
+    CreateOrderRequest,
+    InvoiceOut,
+    InvoicePaymentOut,
+    InvoiceRefundOut,
+    OrderLineOut,
+    OrderLineRequest,
+)
 from orders.models.catalog import Product
 from orders.models.common import utcnow
 from orders.models.order import Order, OrderStatus, ShippingAddress, TimelineEvent
+from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome
+from orders.models.refund import Refund, RefundStatus
 from orders.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 STAFF_READERS = ("support", "ops", "reviewer")
+# Invoices: ledger entries that took money, and the timeline event of a refund of ours that succeeded.
+_MONEY_TAKEN = frozenset({PaymentEventKind.SUCCEEDED, PaymentEventKind.RENEWED})
+_REFUND_EVENTS = frozenset({"REFUND_SUCCEEDED"})
 
 
 class PlaceOrder(BaseModel):
@@ -130,6 +142,81 @@ def get_timeline(order_id: str, *, user_id: str, groups: frozenset[str] = frozen
     order, events = orders_repository().get_with_timeline(order_id)
     _readable(order, order_id, user_id, groups)
     return events
+
+
+def get_invoice(order_id: str, *, user_id: str, groups: frozenset[str] = frozenset()) -> InvoiceOut:
+    """The order's invoice, from the order and its timeline, its payment ledger and its refunds (3 queries)."""
+    order, events = orders_repository().get_with_timeline(order_id)
+    readable = _readable(order, order_id, user_id, groups)
+    return invoice(
+        readable, events, payments_repository().list_for_order(order_id), refunds_repository().list_for_order(order_id)
+    )
+
+
+def invoice(order: Order, events: list[TimelineEvent], ledger: list[LedgerEntry], refunds: list[Refund]) -> InvoiceOut:
+    """Lines and totals of the order; the money taken (ledger) and given back (our refunds, the provider's). No I/O."""
+    taken = [entry for entry in ledger if entry.kind in _MONEY_TAKEN]
+    refunded_at = {event.details.get("refund_id"): event.at for event in events if event.type in _REFUND_EVENTS}
+    given_back = [
+        InvoiceRefundOut(
+            refund_id=refund.refund_id,
+            provider_refund_id=refund.provider_refund_id,
+            amount=refund.amount,
+            currency=refund.currency,
+            refunded_at=refunded_at.get(refund.refund_id, refund.decided_at or refund.requested_at),
+            automatic=refund.automatic,
+        )
+        for refund in refunds
+        if refund.status is RefundStatus.SUCCEEDED
+    ]
+    # A refund made at the provider: the timeline event that counted it names it (details["refunds"], with the
+    # provider's event_id; ours name their refund_id), and the ledger entry that reported it has its amount.
+    reported = {refund.refund_id: (refund, entry) for entry in ledger for refund in entry.refunds}
+    for event in events:
+        counted = event.details.get("refunds")
+        if not isinstance(counted, list) or "refund_id" in event.details:
+            continue
+        for refund, entry in (reported[rid] for rid in counted if rid in reported):
+            given_back.append(
+                InvoiceRefundOut(
+                    refund_id=None,
+                    provider_refund_id=refund.refund_id,
+                    amount=refund.amount,
+                    currency=entry.currency or order.currency,
+                    refunded_at=event.at,
+                    automatic=False,
+                )
+            )
+    paid = sum(entry.amount or 0 for entry in taken if entry.outcome is PaymentOutcome.PAID)
+    return InvoiceOut(
+        order_id=order.order_id,
+        user_id=order.user_id,
+        status=order.status,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        shipping_address=order.shipping_address,
+        lines=[OrderLineOut.model_validate(line.model_dump()) for line in order.items],
+        currency=order.currency,
+        subtotal=order.subtotal,
+        shipping_fee=order.shipping_fee,
+        total=order.total,
+        paid=paid,
+        refunded=order.refunded_total,
+        refund_pending=order.refund_pending_amount,
+        balance=paid - order.refunded_total,
+        payments=[
+            InvoicePaymentOut(
+                provider=entry.provider,
+                payment_reference=entry.payment_reference,
+                amount=entry.amount,
+                currency=entry.currency,
+                received_at=entry.received_at,
+                outcome=entry.outcome,
+            )
+            for entry in taken
+        ],
+        refunds=sorted(given_back, key=lambda refund: refund.refunded_at),
+    )
 
 
 def list_orders(

@@ -45,6 +45,23 @@ class OrderLineRequest(Model):
 class CreateOrderRequest(Model):
     """Only skus and quantities: names and prices always come from the catalog."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [{"sku": "tshirt-logo-m", "quantity": 2}, {"sku": "coins-500", "quantity": 1}],
+                    "shipping_address": {
+                        "name": "Ada Lovelace",
+                        "line1": "12 Analytical Row",
+                        "city": "London",
+                        "postal_code": "N1 7AA",
+                        "country": "GB",
+                    },
+                }
+            ]
+        }
+    )
+
     items: Annotated[list[OrderLineRequest], Field(min_length=1, max_length=MAX_ORDER_LINES)]
     shipping_address: ShippingAddress | None = None
 
@@ -77,6 +94,8 @@ class ProductOut(Model):
 class CartItemRequest(Model):
     """How many of a product the cart holds; 0 removes the line."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 2}]})
+
     quantity: Annotated[StrictInt, Field(ge=0, le=MAX_LINE_QUANTITY)]
 
 
@@ -100,6 +119,8 @@ class CartOut(Model):
 
 class CheckoutRequest(Model):
     """Check the cart out; ``cart_version`` (from GET /cart) refuses a cart changed since it was shown."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"cart_version": 2}]})
 
     shipping_address: ShippingAddress | None = None
     cart_version: StrictInt | None = None
@@ -185,6 +206,8 @@ class TimelineOut(Model):
 
 # --- payments ------------------------------------------------------------------------------
 class StartPaymentRequest(Model):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"provider": "stripe"}]})
+
     provider: Provider = Field(default=Provider.STRIPE, description="stripe: a PaymentIntent; apple/google: in-app")
 
 
@@ -227,7 +250,10 @@ Message = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
 class ShipmentRequest(Model):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"carrier": "DHL", "tracking_number": "JD014600006281230704"}]},
+    )
 
     carrier: ShortText
     tracking_number: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 ._/-]+$")]
@@ -250,7 +276,10 @@ class EntitlementList(Model):
 
 
 class FeedbackRequest(Model):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"rating": 5, "comment": "Arrived quickly, great mug."}]},
+    )
 
     rating: Annotated[StrictInt, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=2000)] = ""
@@ -264,14 +293,20 @@ class FeedbackOut(Model):
 
 
 class TicketRequest(Model):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"category": "delivery", "message": "The parcel has not arrived yet."}]},
+    )
 
     category: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z_-]*$", examples=["delivery"])]
     message: Message
 
 
 class ReplyRequest(Model):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"message": "Thanks, we are checking with the carrier."}]},
+    )
 
     message: Message
 
@@ -305,7 +340,23 @@ class TicketList(Model):
 class ProductCreate(Model):
     """A new product (ops). Stock applies to physical goods only; None means unlimited."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "poster-a2",
+                    "name": "Poster (A2)",
+                    "description": "Matte print.",
+                    "kind": "physical",
+                    "price": 1500,
+                    "currency": "USD",
+                    "stock": 100,
+                }
+            ]
+        },
+    )
 
     sku: Sku
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -324,7 +375,9 @@ class ProductCreate(Model):
 class ProductUpdate(Model):
     """The fields to change (ops); others stay. ``"stock": null`` makes a physical product unlimited."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"price": 1300, "stock": 40}]}
+    )
 
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
@@ -350,6 +403,8 @@ class ProductAdminOut(ProductOut):
 
 # --- refunds -------------------------------------------------------------------------------
 class RefundRequest(Model):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": 1500, "reason": "The shirt arrived torn."}]})
+
     amount: StrictInt | None = Field(
         default=None, description="Minor units; default: everything still refundable", examples=[1500]
     )
@@ -357,6 +412,10 @@ class RefundRequest(Model):
 
 
 class DecisionRequest(Model):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "approve", "note": "Photo shows the damage."}]}
+    )
+
     decision: Decision
     note: Annotated[str, Field(max_length=1000)] = ""
 
@@ -397,7 +456,20 @@ class RefundList(Model):
 class MerchantProfileRequest(Model):
     """A shop's details, as the merchant sets them (the whole profile each time)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "shop_name": "North Loom",
+                    "contact_name": "Ada Lovelace",
+                    "contact_phone": "+447700900123",
+                    "support_email": "help@northloom.example",
+                }
+            ]
+        },
+    )
 
     shop_name: Annotated[str, Field(min_length=1, max_length=100, examples=["North Loom"])]
     contact_name: Annotated[str, Field(min_length=1, max_length=100, examples=["Ada Lovelace"])]
@@ -426,7 +498,26 @@ class ListingCreateRequest(Model):
     """A new product for sale (a merchant). It goes on sale once reviewed; fields a product needs for sale
     (name, description, category, images) are checked automatically and a missing one refuses the listing."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "scarf-wool",
+                    "kind": "physical",
+                    "price": 3200,
+                    "currency": "USD",
+                    "name": "Wool Scarf",
+                    "description": "Merino wool, 180 cm.",
+                    "category": "apparel",
+                    "tags": ["wool", "winter"],
+                    "images": ["https://img.northloom.example/scarf-wool/1.jpg"],
+                    "stock": 50,
+                }
+            ]
+        },
+    )
 
     sku: Sku
     kind: ProductKind
@@ -445,7 +536,11 @@ class ListingCreateRequest(Model):
 class ListingUpdateRequest(Model):
     """The fields of one's product to change (a merchant); the live product stays as it is until approved."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"price": 1300, "description": "Ceramic, 350 ml, dishwasher safe."}]},
+    )
 
     name: ListingName | None = None
     description: ListingDescription | None = None
@@ -482,3 +577,51 @@ class ListingOut(Model):
 class ListingList(Model):
     items: list[ListingOut]
     next_cursor: str | None = None
+
+
+# --- invoices ------------------------------------------------------------------------------
+class InvoicePaymentOut(Model):
+    """Money a provider reported taken for the order (a ledger entry)."""
+
+    provider: Provider
+    payment_reference: str | None
+    amount: MinorUnits | None
+    currency: CurrencyCode | None
+    received_at: UtcDateTime
+    outcome: PaymentOutcome = Field(
+        description="PAID: the payment of this order. Others (ALREADY_PAID: a second charge, PAID_WHILE_CANCELLED, "
+        "AMOUNT_MISMATCH, RENEWED) are listed too; they are not in `paid`."
+    )
+
+
+class InvoiceRefundOut(Model):
+    """Money given back: a refund of ours that succeeded, or one made at the provider and reported by it."""
+
+    refund_id: str | None = Field(description="Our refund; null for a refund made at the provider")
+    provider_refund_id: str | None
+    amount: MinorUnits
+    currency: CurrencyCode
+    refunded_at: UtcDateTime
+    automatic: bool = Field(description="Returns money that arrived after the order was cancelled")
+
+
+class InvoiceOut(Model):
+    """An order's invoice: its lines and totals, what was paid and what was given back."""
+
+    order_id: str
+    user_id: str
+    status: OrderStatus
+    created_at: UtcDateTime
+    paid_at: UtcDateTime | None
+    shipping_address: ShippingAddress | None
+    lines: list[OrderLineOut]
+    currency: CurrencyCode
+    subtotal: MinorUnits
+    shipping_fee: MinorUnits
+    total: MinorUnits = Field(description="subtotal + shipping_fee (prices include any tax)")
+    paid: MinorUnits = Field(description="The payments with outcome PAID")
+    refunded: MinorUnits = Field(description="Refunded on the order's payment (its refunded_total)")
+    refund_pending: MinorUnits = Field(description="Held back by a refund being reviewed or executed")
+    balance: int = Field(description="paid - refunded: what the seller keeps")
+    payments: list[InvoicePaymentOut]
+    refunds: list[InvoiceRefundOut]

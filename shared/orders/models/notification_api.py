@@ -12,7 +12,13 @@ from orders.models.notification import Channel, Device, Email, Locale, Phone, Pl
 
 
 class PreferencesRequest(Model):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"channels": ["push", "email"], "locale": "zh-CN", "email": "ada@example.com"}]
+        },
+    )
 
     channels: Annotated[
         list[Channel], Field(max_length=3, description="Empty list: no user notifications (events still flow).")
@@ -35,7 +41,15 @@ class PreferencesOut(Model):
 
 
 class DeviceRequest(Model):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"platform": "ios", "token": "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad"}
+            ]
+        },
+    )
 
     platform: Platform
     token: Annotated[str, Field(min_length=8, max_length=4096, pattern=r"^[A-Za-z0-9_:.\-]+$")]

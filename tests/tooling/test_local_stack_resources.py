@@ -1,6 +1,6 @@
 """The local stack creates every kind of resource from a template, and runs state machines for real.
 
-Uses tests/integration/fixtures/stack/template.yaml, which has the kinds template.yaml does not
+Uses tests/tooling/fixtures/stack/template.yaml, which has the kinds template.yaml does not
 use yet: a state machine (DefinitionUri + DefinitionSubstitutions), a topic, queues with a
 redrive policy, an event bus and a rule targeting a queue.
 """

@@ -1,30 +1,29 @@
-"""order query: list, read, timeline and cancel of the caller's orders."""
+"""orders: a caller's orders: list, read, timeline, invoice, and cancel (an unpaid order)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.http import CurrentCaller, build_resolver, lambda_entry
 from orders.logic import ordering
-from orders.models.api import OrderList, OrderOut, TimelineEventOut, TimelineOut
+from orders.models.api import InvoiceOut, OrderList, OrderOut, TimelineEventOut, TimelineOut
 from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
+from orders.params import OrderId
 
 router = Router()
-
-OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/orders", summary="List my orders, newest first", tags=["orders"])
 def list_orders(
     caller: CurrentCaller,
-    status: Annotated[OrderStatus | None, Query()] = None,
+    status: Annotated[OrderStatus | None, Query(examples=["PENDING_PAYMENT"])] = None,
     from_: Annotated[UtcDateTime | None, Query(alias="from", description="ISO-8601, inclusive")] = None,
     to: Annotated[UtcDateTime | None, Query(description="ISO-8601, inclusive")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100, examples=[10])] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderList:
     page = ordering.list_orders(caller.user_id, status=status, start=from_, end=to, limit=limit, cursor=cursor)
@@ -40,6 +39,13 @@ def get_order(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
 def get_timeline(order_id: OrderId, caller: CurrentCaller) -> TimelineOut:
     events = ordering.get_timeline(order_id, user_id=caller.user_id, groups=caller.groups)
     return TimelineOut(items=[TimelineEventOut.of(event) for event in events])
+
+
+@router.get(
+    "/orders/<order_id>/invoice", summary="An order's invoice: lines, totals, payments, refunds", tags=["orders"]
+)
+def get_invoice(order_id: OrderId, caller: CurrentCaller) -> InvoiceOut:
+    return ordering.get_invoice(order_id, user_id=caller.user_id, groups=caller.groups)
 
 
 @router.post("/orders/<order_id>/cancel", summary="Cancel an unpaid order", tags=["orders"])

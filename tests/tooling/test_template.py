@@ -7,11 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from local_stack.template import ROOT, function_specs, load_raw_template, load_template, resolve, resources
 
@@ -110,10 +112,23 @@ def test_api_uses_cognito_and_defines_every_role_group() -> None:
 def test_layer_is_built_for_the_runtime_of_the_functions() -> None:
     layer = next(iter(resources(TEMPLATE, "AWS::Serverless::LayerVersion").values()))
     runtime = TEMPLATE["Globals"]["Function"]["Runtime"]
-    # Built by shared/Makefile from the lock, for the functions' runtime (tests/unit/test_layer.py).
+    # Built by shared/Makefile from the lock, for the functions' runtime (tests/tooling/test_layer.py).
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert runtime in layer["Properties"]["CompatibleRuntimes"] == [runtime]
     assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.lock").is_file()
+
+
+def test_every_handler_route_has_exactly_one_api_event_on_its_function_and_back() -> None:
+    # A route is written once, in its handler; the template gives it one Api event on that same function.
+    everywhere: Counter[tuple[str, str]] = Counter()
+    for spec in FUNCTIONS.values():
+        handled = Counter((route.method, route.path) for route in spec.handler_routes())
+        deployed = Counter((route.method, route.path) for route in spec.routes)
+        everywhere.update(deployed)
+        assert deployed == handled, (
+            f"{spec.logical_id}: template events {sorted(deployed)} != handler routes {sorted(handled)}"
+        )
+    assert [key for key, count in everywhere.items() if count > 1] == []
 
 
 def test_every_route_has_a_sample_event_for_its_function() -> None:
@@ -128,6 +143,34 @@ def test_every_route_has_a_sample_event_for_its_function() -> None:
             assert event is not None, f"no events/ file for {route.method} {route.path}"
             has_claims = "authorizer" in event["requestContext"]
             assert has_claims == route.authorized, f"{route.method} {route.path}: claims must match its auth"
+
+
+def test_every_request_model_example_is_a_valid_request() -> None:
+    # The sample events' bodies are these examples: each must pass the model it documents.
+    checked = 0
+    for spec in FUNCTIONS.values():
+        for route in spec.handler_routes():
+            for param in route.route.dependant.body_params:
+                for model in (param.type_, *get_args(param.type_)):
+                    is_model = isinstance(model, type) and issubclass(model, BaseModel)
+                    extra = model.model_config.get("json_schema_extra") if is_model else None
+                    for example in extra.get("examples", []) if isinstance(extra, dict) else []:
+                        model.model_validate(example)
+                        checked += 1
+    assert checked >= 14
+
+
+def test_committed_sample_events_are_what_make_events_writes(tmp_path: Path) -> None:
+    # Fails when a route, a parameter's examples or a request model's examples changed without `make events`.
+    result = _run(sys.executable, "tools/make_events.py", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    written = {path.name: json.loads(path.read_text()) for path in tmp_path.glob("*.json")}
+    committed = {
+        path.name: event
+        for path in (ROOT / "events").glob("*.json")
+        if "httpMethod" in (event := json.loads(path.read_text()))
+    }
+    assert written == committed
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -321,7 +364,7 @@ def test_every_named_secret_is_created_empty_and_readable_only_by_its_functions(
     assert readers["StripeApiKeySecret"] == {
         "PaymentsFunction",
         "RefundWorkerFunction",
-        "OrderQueryFunction",
+        "OrdersFunction",
         "SchedulerFunction",
     }
     assert readers["GoogleServiceAccountSecret"] == {"PaymentWebhookFunction"}

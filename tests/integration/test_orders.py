@@ -26,12 +26,12 @@ def place_new(api: Api, user: str = "user-0001") -> dict[str, Any]:
 
 def mark_paid(runtime: Any, order_id: str) -> None:
     """Stand-in for the payment webhook: the same conditional transition it makes."""
-    runtime.activate("OrderQueryFunction")
+    runtime.activate("OrdersFunction")
     transitions.change(orders_repository(), order_id, Action.PAYMENT_SUCCEEDED, actor="test:payment")
 
 
 def list_orders(api: Api, user: str = "user-0001", **query: str) -> Any:
-    return api(api_event("order_query_list_orders", user=user, query=query))
+    return api(api_event("orders_list_orders", user=user, query=query))
 
 
 def test_a_user_lists_only_their_own_orders_newest_first(api: Api) -> None:
@@ -83,23 +83,23 @@ def test_pages_follow_the_cursor_to_the_end_without_gaps_or_repeats(api: Api) ->
 
 def test_the_owner_reads_an_order_and_another_user_gets_404(api: Api) -> None:
     order = place_new(api)
-    mine = api(api_event("order_query_get_order", path_params={"order_id": order["order_id"]}))
-    theirs = api(api_event("order_query_get_order", user="intruder", path_params={"order_id": order["order_id"]}))
+    mine = api(api_event("orders_get_order", path_params={"order_id": order["order_id"]}))
+    theirs = api(api_event("orders_get_order", user="intruder", path_params={"order_id": order["order_id"]}))
     assert (mine.status, mine.body) == (200, order)
     assert (theirs.status, theirs.body["code"]) == (404, "ORDER_NOT_FOUND")
-    timeline = api(api_event("order_query_get_events", user="intruder", path_params={"order_id": order["order_id"]}))
+    timeline = api(api_event("orders_get_timeline", user="intruder", path_params={"order_id": order["order_id"]}))
     assert (timeline.status, timeline.body["code"]) == (404, "ORDER_NOT_FOUND")
 
 
 def test_support_staff_can_read_any_order_but_analysts_cannot(api: Api) -> None:
     order = place_new(api)
     path = {"order_id": order["order_id"]}
-    assert api(api_event("order_query_get_order", user="agent", groups=("support",), path_params=path)).status == 200
-    assert api(api_event("order_query_get_order", user="numbers", groups=("analyst",), path_params=path)).status == 404
+    assert api(api_event("orders_get_order", user="agent", groups=("support",), path_params=path)).status == 200
+    assert api(api_event("orders_get_order", user="numbers", groups=("analyst",), path_params=path)).status == 404
 
 
 def test_unknown_order_is_404(api: Api) -> None:
-    response = api(api_event("order_query_get_order", path_params={"order_id": "ord_nope"}))
+    response = api(api_event("orders_get_order", path_params={"order_id": "ord_nope"}))
     assert (response.status, response.body["code"]) == (404, "ORDER_NOT_FOUND")
 
 
@@ -144,9 +144,9 @@ def test_a_cursor_from_another_status_filter_is_refused(api: Api) -> None:
 def test_owner_cancels_an_unpaid_order_and_the_timeline_records_it(api: Api) -> None:
     order = place_new(api)
     path = {"order_id": order["order_id"]}
-    cancelled = api(api_event("order_query_cancel_order", path_params=path))
+    cancelled = api(api_event("orders_cancel_order", path_params=path))
     assert (cancelled.status, cancelled.body["status"]) == (200, "CANCELLED")
-    events = api(api_event("order_query_get_events", path_params=path)).body["items"]
+    events = api(api_event("orders_get_timeline", path_params=path)).body["items"]
     assert [(e["type"], e["from_status"], e["to_status"], e["actor"]) for e in events] == [
         ("CREATED", None, "PENDING_PAYMENT", "user:user-0001"),
         ("CANCEL", "PENDING_PAYMENT", "CANCELLED", "user:user-0001"),
@@ -157,22 +157,22 @@ def test_cancelling_a_paid_order_is_a_conflict_and_writes_nothing(api: Api, runt
     order = place_new(api)
     mark_paid(runtime, order["order_id"])
     before = ddb.scan(TableName="OrdersTable")["Items"]
-    response = api(api_event("order_query_cancel_order", path_params={"order_id": order["order_id"]}))
+    response = api(api_event("orders_cancel_order", path_params={"order_id": order["order_id"]}))
     assert (response.status, response.body["code"]) == (409, "INVALID_TRANSITION")
     assert ddb.scan(TableName="OrdersTable")["Items"] == before
 
 
 def test_cancelling_twice_is_a_conflict(api: Api) -> None:
     path = {"order_id": place_new(api)["order_id"]}
-    assert api(api_event("order_query_cancel_order", path_params=path)).status == 200
-    again = api(api_event("order_query_cancel_order", path_params=path))
+    assert api(api_event("orders_cancel_order", path_params=path)).status == 200
+    again = api(api_event("orders_cancel_order", path_params=path))
     assert (again.status, again.body["code"]) == (409, "INVALID_TRANSITION")
 
 
 def test_another_user_cannot_cancel_my_order(api: Api) -> None:
     order = place_new(api)
-    response = api(api_event("order_query_cancel_order", user="intruder", path_params={"order_id": order["order_id"]}))
+    response = api(api_event("orders_cancel_order", user="intruder", path_params={"order_id": order["order_id"]}))
     assert (response.status, response.body["code"]) == (404, "ORDER_NOT_FOUND")
-    assert api(api_event("order_query_get_order", path_params={"order_id": order["order_id"]})).body["status"] == (
+    assert api(api_event("orders_get_order", path_params={"order_id": order["order_id"]})).body["status"] == (
         "PENDING_PAYMENT"
     )

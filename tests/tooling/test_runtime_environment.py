@@ -28,7 +28,7 @@ def slow_function(table: str, **properties: Any) -> dict[str, Any]:
     return {
         "Type": "AWS::Serverless::Function",
         "Properties": {
-            "CodeUri": "tests/unit/fixtures/slow/",
+            "CodeUri": "tests/tooling/fixtures/slow/",
             "Handler": "app.lambda_handler",
             "Environment": {"Variables": {"ORDERS_TABLE": table, "POWERTOOLS_SERVICE_NAME": table.lower()}},
             **properties,

@@ -109,7 +109,7 @@ def test_event_has_the_rest_proxy_shape() -> None:
     assert event["body"] is None
     assert event["isBase64Encoded"] is False
     # And it has every key of the events/ sample
-    sample = json.loads((ROOT / "events" / "order_query_get_order.json").read_text())
+    sample = json.loads((ROOT / "events" / "orders_get_order.json").read_text())
     assert set(sample) <= set(event)
     assert set(sample["requestContext"]) <= set(context)
 
@@ -229,7 +229,7 @@ def test_valid_token_passes_sub_and_groups_as_claims(gateway: ApiGateway, invoke
     # Then the handler sees the Cognito-style claims, all strings, groups comma-joined
     for function, event in invoker.calls:
         claims = event["requestContext"]["authorizer"]["claims"]
-        assert function == "OrderQueryFunction"
+        assert function == "OrdersFunction"
         assert (claims["sub"], claims["cognito:groups"]) == ("user-7", "reviewer,ops")
         assert all(isinstance(value, str) for value in claims.values())
 
