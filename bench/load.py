@@ -6,8 +6,9 @@ runs it), then N client threads each loop: create an order (POST /orders), start
 webhook), and poll GET /orders/{id} until the order is paid. After the window every order created
 is read again: each must be paid (PAID, PENDING_SHIPMENT or COMPLETED) — nothing lost.
 
-The local stack runs every handler in one Python process, one invocation at a time (LambdaRuntime's
-lock): its throughput is that of one process, not of Lambda's concurrency.
+The local stack runs every handler in one Python process, up to 8 invocations of a function at once
+(LambdaRuntime's pool per function, as Lambda runs concurrent environments), but in one interpreter
+(one GIL) on a shared machine: its throughput is that of one process, not of Lambda's.
 
     .venv/bin/python -m bench.load [--clients 4] [--seconds 30] [--json PATH]
 """

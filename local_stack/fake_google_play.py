@@ -26,7 +26,8 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -49,6 +50,9 @@ TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, no
 PLAY_CLIENT_EMAIL = "play-api@local-only.iam.gserviceaccount.com"
 PUSH_SERVICE_ACCOUNT = "rtdn-push@local-only.iam.gserviceaccount.com"
 _PREFIX = "/androidpublisher/v3/applications/"
+_ALLOWED_LOCATIONS_PREFIX = "/v1/projects/-/serviceAccounts/"
+# What IAM Credentials answers for an account without a regional boundary (google-auth's own no-op value).
+NO_REGIONAL_BOUNDARY = "0x0"
 
 
 def _key() -> rsa.RSAPrivateKey:
@@ -227,6 +231,10 @@ class FakeGooglePlay:
                 answer = 200, {"acknowledged": purchase["acknowledged"], "order_id": purchase["orderId"]}
             elif route == "/oauth2/v1/certs" and method == "GET":
                 answer = 200, {self._push_kid: _certificate(self._push_key, "local-only-google-push")}
+            elif (
+                route.startswith(_ALLOWED_LOCATIONS_PREFIX) and route.endswith("/allowedLocations") and method == "GET"
+            ):
+                answer = 200, self._allowed_locations(route, {k.lower(): v for k, v in headers.items()})
             else:
                 self._authorize({k.lower(): v for k, v in headers.items()})
                 answer = 200, self._play(method, route)
@@ -277,7 +285,7 @@ class FakeGooglePlay:
             self.access_tokens[token] = str(claims.get("scope", ""))
         return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
 
-    def _authorize(self, headers: Mapping[str, str]) -> None:
+    def _authorize(self, headers: Mapping[str, str], needs: str | None = SCOPE) -> None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         scope = self.access_tokens.get(token.strip()) if scheme.lower() == "bearer" else None
         if scope is None:
@@ -286,8 +294,17 @@ class FakeGooglePlay:
                 "UNAUTHENTICATED",
                 "Request is missing required authentication credential. Expected OAuth 2 access token.",
             )
-        if SCOPE not in scope.split():
+        if needs is not None and needs not in scope.split():
             raise GoogleError(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.")
+
+    def _allowed_locations(self, route: str, headers: Mapping[str, str]) -> dict[str, Any]:
+        """IAM Credentials' ``serviceAccounts.allowedLocations``, which google-auth (2.55+) asks after a
+        token refresh (its Regional Access Boundary): the service account may be used anywhere."""
+        self._authorize(headers, needs=None)  # any token of ours, whatever its scope
+        account = route.removeprefix(_ALLOWED_LOCATIONS_PREFIX).removesuffix("/allowedLocations")
+        if account != PLAY_CLIENT_EMAIL:
+            raise GoogleError(404, "NOT_FOUND", f"Service account {account} not found.")
+        return {"locations": [], "encodedLocations": NO_REGIONAL_BOUNDARY}
 
     def _purchase(self, token: str, kind: str | None = None) -> dict[str, Any]:
         purchase = self.purchases.get(token)
@@ -415,3 +432,30 @@ class _GoogleHandler(JsonApiHandler):
         return self.google.request(method, path, headers, body)
 
     do_GET = do_POST = JsonApiHandler.serve
+
+
+@contextmanager
+def regional_access_boundary_lookups_to(base_url: str) -> Iterator[None]:
+    """LOCAL ONLY: google-auth's Regional Access Boundary lookups go to the fake Google at ``base_url``.
+
+    After each token refresh, google-auth (2.55+) asks IAM Credentials for the service account's
+    allowed locations, at ``https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/
+    {email}/allowedLocations`` (``_regional_access_boundary_utils.get_service_account_rab_endpoint``,
+    the one place the URL is made; no setting turns the lookup off: ``GOOGLE_AUTH_TRUST_BOUNDARY_ENABLED``
+    is deprecated and ignored). Locally that host does not resolve, so every refresh started a lookup
+    that failed (in a background thread, retried, then cooling down). The handlers run in the local
+    stack's process: the same lookup, with the same token, goes to the fake, which answers as IAM
+    Credentials does for an account without a boundary.
+    """
+    from google.auth import _regional_access_boundary_utils as rab
+
+    original = rab.get_service_account_rab_endpoint
+
+    def to_fake(service_account_email: str) -> str:
+        return f"{base_url.rstrip('/')}{_ALLOWED_LOCATIONS_PREFIX}{service_account_email}/allowedLocations"
+
+    rab.get_service_account_rab_endpoint = to_fake
+    try:
+        yield
+    finally:
+        rab.get_service_account_rab_endpoint = original

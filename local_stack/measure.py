@@ -86,6 +86,8 @@ def restore(orders: int) -> dict[str, Any]:
         "items_in_state": items,
         "items_restored": restored.get("items"),
         "restore_seconds": round(restored.get("seconds", 0.0), 2),
+        "restore_cpu_seconds": round(restored.get("cpu_seconds", 0.0), 2),
+        "reviews_rearmed": restored.get("reviews", 0),
         "startup_seconds_with_state": round(startup, 2),
         "startup_seconds_empty": round(empty_start, 2),
         "save_seconds": round(save_seconds, 2),

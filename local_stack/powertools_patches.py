@@ -15,41 +15,40 @@ import threading
 from abc import ABCMeta
 from typing import Any
 
-_patched = False
-# The first invocations of several functions can start at once: patching twice would leave the class's
-# property and the metaclass's on two different variables (the event set on one, read from the other: None).
-_patching = threading.Lock()
+_current: contextvars.ContextVar[Any] = contextvars.ContextVar("powertools_current_event", default=None)
+_context: contextvars.ContextVar[Any] = contextvars.ContextVar("powertools_lambda_context", default=None)
+
+
+def _per_context(var: contextvars.ContextVar[Any]) -> property:
+    def setter(_self: Any, value: Any) -> None:
+        var.set(value)
+
+    return property(lambda _self: var.get(), setter)
+
+
+class _PerInvocation(ABCMeta):
+    """``BaseRouter.current_event = ...`` / ``BaseRouter.current_event`` (class access) go through the
+    metaclass's data descriptors, which take precedence over the class's own attributes."""
+
+    current_event = _per_context(_current)
+    lambda_context = _per_context(_context)
+
+
+_lock = threading.Lock()
 
 
 def event_per_invocation() -> None:
-    with _patching:
-        _patch_once()
-
-
-def _patch_once() -> None:
-    global _patched
-    if _patched:
-        return
+    """Apply the patch once. Cold starts of several functions run at once, each calling this: a second
+    application racing the first (before it was marked done) assigned the properties through the new
+    metaclass, i.e. stored a property object as the current event ("'property' object has no
+    attribute 'http_method'" on the first requests), hence the lock and the check on the metaclass."""
     from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
-    current: contextvars.ContextVar[Any] = contextvars.ContextVar("powertools_current_event", default=None)
-    context: contextvars.ContextVar[Any] = contextvars.ContextVar("powertools_lambda_context", default=None)
-
-    def _get(var: contextvars.ContextVar[Any]) -> Any:
-        def setter(_self: Any, value: Any) -> None:
-            var.set(value)
-
-        return property(lambda _self: var.get(), setter)
-
-    # Instances (the resolver: ``self.current_event``) read the class's property ...
-    BaseRouter.current_event = _get(current)
-    BaseRouter.lambda_context = _get(context)
-
-    # ... and ``BaseRouter.current_event = ...`` / ``BaseRouter.current_event`` (class access) go through
-    # the metaclass's data descriptors, which take precedence over the class's own attributes.
-    class _PerInvocation(ABCMeta):
-        current_event = _get(current)
-        lambda_context = _get(context)
-
-    BaseRouter.__class__ = _PerInvocation  # type: ignore[method-assign,assignment]
-    _patched = True
+    with _lock:
+        if type(BaseRouter) is _PerInvocation:
+            return
+        # Instances (the resolver: ``self.current_event``) read the class's property ...
+        BaseRouter.current_event = _per_context(_current)  # type: ignore[assignment]
+        BaseRouter.lambda_context = _per_context(_context)  # type: ignore[assignment]
+        # ... and class access goes through the metaclass.
+        BaseRouter.__class__ = _PerInvocation  # type: ignore[method-assign,assignment]

@@ -24,7 +24,12 @@ import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
 from local_stack.auth import issue_token
-from local_stack.fake_google_play import PUSH_SERVICE_ACCOUNT, FakeGooglePlay, FakeGooglePlayServer
+from local_stack.fake_google_play import (
+    PUSH_SERVICE_ACCOUNT,
+    FakeGooglePlay,
+    FakeGooglePlayServer,
+    regional_access_boundary_lookups_to,
+)
 from local_stack.fake_stripe import LOCAL_API_KEY, Delivery, FakeStripe, FakeStripeServer, sign
 from local_stack.moto_patches import (
     atomic_dynamodb_writes,
@@ -171,6 +176,10 @@ class LocalStack:
         self.stripe_server = FakeStripeServer(self.stripe, self.host, self._stripe_port)
         self.google_server = FakeGooglePlayServer(self.google, self.host)
         self.google.push_audience = self._google_audience()
+        # LOCAL ONLY: google-auth's Regional Access Boundary lookup (after a token refresh) goes to the fake.
+        lookups = contextlib.ExitStack()
+        lookups.enter_context(regional_access_boundary_lookups_to(self.google_server.url))
+        self.on_stop.insert(0, lookups.close)
         self._start_moto()
         # LOCAL ONLY: the service-account key the fake Google issued goes where a deployer puts the real one.
         secrets = {**LOCAL_SECRET_VALUES, "GoogleServiceAccountSecret": self.google.service_account_key()}
@@ -293,10 +302,15 @@ class LocalStack:
 
             shutil.rmtree(self.state_dir)
             log.info("fresh start: the saved state in %s was removed", self.state_dir)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         items = restore_tables(self.state_dir, self.created.tables)
         objects = restore_stripe(self.state_dir, self.stripe)
-        self.restored = {"items": items, "stripe_objects": objects, "seconds": time.perf_counter() - began}
+        self.restored = {
+            "items": items,
+            "stripe_objects": objects,
+            "seconds": time.perf_counter() - began,
+            "cpu_seconds": time.process_time() - cpu,  # the process's: this machine may be busy with others
+        }
         if items or objects:
             log.info(
                 "restored %d items and %d fake Stripe objects from %s in %.2f s",
@@ -315,7 +329,7 @@ class LocalStack:
             return
         from local_stack.persistence import rearm_waiting_tasks
 
-        count = rearm_waiting_tasks(self.client("stepfunctions"), self.client("dynamodb"), self.created)
+        count = rearm_waiting_tasks(self.client("stepfunctions"), self.created)
         self.restored["reviews"] = count
         if count:
             log.info("re-armed %d review task(s) waiting on a task token", count)

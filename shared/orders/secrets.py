@@ -7,8 +7,9 @@ may read (``<NAME>_SECRET_ARN``, see :data:`SECRETS`), and its role may read exa
 
 Values are cached per execution environment for ``SECRETS_MAX_AGE_SECONDS`` (Powertools' cache), so
 a rotated value is picked up within that time without a redeploy. An unset secret never breaks a
-deploy or a cold start: :func:`value` logs one line naming the secret and what to do, and returns
-``None``; :func:`require` turns that into a 503 (``PROVIDER_NOT_CONFIGURED``) for the route.
+deploy or a cold start: :func:`value` returns ``None`` and :func:`require` turns that into a 503
+(``PROVIDER_NOT_CONFIGURED``) for every request while it is unset; the warning naming the secret and
+what to do is logged once per secret per execution environment (a cold start), not per request.
 """
 
 from __future__ import annotations
@@ -81,6 +82,19 @@ _UNSET_CODES = frozenset({"ResourceNotFoundException"})
 
 
 @per_environment
+def _reported_unset() -> set[SecretName]:
+    """Unset secrets already logged by this execution environment: one warning each per cold start."""
+    return set()
+
+
+def _warn_unset(name: SecretName, message: str, **extra: str) -> None:
+    reported = _reported_unset()
+    if name not in reported:
+        reported.add(name)
+        logger.warning(message, extra={"secret": str(name), **extra})
+
+
+@per_environment
 def _provider() -> SecretsProvider:
     """One provider (client + cache) per execution environment; the local stack resets it per function."""
     import boto3
@@ -96,16 +110,13 @@ def secret_id(name: SecretName) -> str | None:
 
 
 def value(name: SecretName) -> str | None:
-    """The secret's current value, or ``None`` when it is unset (logged: one line, with the remedy)."""
+    """The secret's current value, or ``None`` when it is unset (a warning with the remedy, once per cold start)."""
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     spec = SECRETS[name]
     arn = secret_id(name)
     if arn is None:
-        logger.error(
-            f"secret {name} is not wired to this function (no {spec.setting.upper()} in its environment)",
-            extra={"secret": str(name)},
-        )
+        _warn_unset(name, f"secret {name} is not wired to this function (no {spec.setting.upper()} in its environment)")
         return None
     try:
         secret = _provider().get(arn, max_age=get_config().secrets_max_age_seconds)
@@ -116,12 +127,14 @@ def value(name: SecretName) -> str | None:
         secret = ""
     text = secret.decode("utf-8") if isinstance(secret, bytes) else str(secret)
     if not text.strip():
-        logger.error(
+        _warn_unset(
+            name,
             f"secret {name} has no value: put it with `make secrets` (docs/deploy.md); "
             f"{spec.provider} routes answer 503 until then",
-            extra={"secret": str(name), "secret_arn": arn},
+            secret_arn=arn,
         )
         return None
+    _reported_unset().discard(name)  # set now: should it be emptied again, that is news again
     return text.strip()
 
 

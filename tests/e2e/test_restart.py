@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,9 @@ import boto3
 
 from local_stack.demo import Demo, browse, order, order_status, pay, refund, refunded, review
 from tests.e2e.conftest import local_stack_process
+
+POSTER = {"sku": "poster-a2", "name": "Poster", "kind": "physical", "price": 1500, "currency": "USD", "stock": 10}
+STREAM_QUIET_SECONDS = 3.0  # several idle polls of the stream pollers (0.5 s), and their handlers' time
 
 
 @contextmanager
@@ -23,16 +27,21 @@ def running_stack(state_dir: Path, *extra: str) -> Iterator[str]:
 
 def test_orders_refunds_and_reviews_survive_a_restart_and_fresh_starts_empty(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    # Given a stack where a client ordered, paid, and asked for a refund that waits for a reviewer
+    # Given a stack where a client ordered, paid, and asked for a refund that waits for a reviewer,
+    # and ops created a product
     with running_stack(state) as url:
         demo = Demo(url)
         browse(demo)
         order(demo)
         pay(demo)
         refund(demo)
+        demo.call("POST", "/products", as_user="ops", groups=("ops",), json=POSTER, expect=201)
         order_id, refund_id = demo.state["order"]["order_id"], demo.state["refund"]["refund_id"]
         ledger_before = demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"]
+        time.sleep(STREAM_QUIET_SECONDS)  # the stream consumers are done with every write
+        published_before = demo.call("GET", "/_local/events")["items"]
     assert (state / "dynamodb" / "OrdersTable.jsonl").exists()
+    assert published_before  # notify published the order's changes downstream (the bus tap saw them)
 
     # When the stack is started again on the same state
     with running_stack(state) as url:
@@ -42,6 +51,11 @@ def test_orders_refunds_and_reviews_survive_a_restart_and_fresh_starts_empty(tmp
         assert again["order_id"] == order_id
         assert demo.call("GET", f"/orders/{order_id}/payments", as_user="client")["items"] == ledger_before
         assert demo.call("GET", f"/refunds/{refund_id}", as_user="client")["status"] == "PENDING_REVIEW"
+        assert demo.call("GET", f"/products/{POSTER['sku']}")["price"] == POSTER["price"]
+        # and the stream consumers were not handed the restored items again: no downstream event is
+        # published twice for what happened before the restart
+        time.sleep(STREAM_QUIET_SECONDS)
+        assert demo.call("GET", "/_local/events")["items"] == []
         # and the refund can still be reviewed and executed at the (restored) provider
         review(demo)
         refunded(demo)

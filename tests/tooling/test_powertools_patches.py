@@ -6,6 +6,9 @@ import contextvars
 import threading
 from typing import Any
 
+import pytest
+
+from local_stack import powertools_patches
 from local_stack.powertools_patches import event_per_invocation
 
 
@@ -32,3 +35,23 @@ def test_each_invocation_sees_only_its_own_current_event() -> None:
         thread.join()
     # Then each still reads its own (without the patch both read whichever was set last)
     assert seen == {"one": ("one", "one"), "two": ("two", "two")}
+
+
+def test_a_second_application_racing_the_first_leaves_the_patch_working(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the patch applied by one cold start, and another cold start applying it as if it were not
+    # yet marked done (two functions' first requests at once: seen as 502s at the load benchmark's start)
+    event_per_invocation()
+    monkeypatch.setattr(powertools_patches, "_patched", False, raising=False)
+    event_per_invocation()
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, BaseRouter
+
+    # When an invocation sets its event, as Powertools' resolve() does
+    seen: dict[str, Any] = {}
+
+    def invocation() -> None:
+        BaseRouter.current_event = "mine"  # type: ignore[assignment]
+        seen["event"] = (BaseRouter.current_event, APIGatewayRestResolver().current_event)
+
+    contextvars.copy_context().run(invocation)
+    # Then it reads its event back (not a property object)
+    assert seen == {"event": ("mine", "mine")}

@@ -53,12 +53,52 @@ def test_a_secret_created_empty_is_unset_logs_one_line_and_answers_503(
     # Given the stack created the secret without a value (Secrets Manager: no AWSCURRENT version)
     stub.add_client_error("get_secret_value", "ResourceNotFoundException", "no value for AWSCURRENT")
     # When a route needs it
-    with caplog.at_level(logging.ERROR), pytest.raises(errors.ProviderNotConfigured) as refused:
+    with caplog.at_level(logging.WARNING), pytest.raises(errors.ProviderNotConfigured) as refused:
         secrets.require(SecretName.STRIPE_API_KEY)
     # Then the route answers 503 with a stable code, and one log line names the secret and the remedy
     assert (refused.value.code, isinstance(refused.value, errors.Unavailable)) == ("PROVIDER_NOT_CONFIGURED", True)
     lines = [r.getMessage() for r in caplog.records if "STRIPE_API_KEY" in r.getMessage()]
     assert len(lines) == 1 and "make secrets" in lines[0]
+
+
+def test_an_unset_secret_is_logged_once_per_cold_start_and_every_request_still_answers_503(
+    stub: Stubber, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given the secret has no value, for three requests in one execution environment (one per request:
+    # a value that is not there is not cached, so each request asks Secrets Manager again)
+    for _ in range(3):
+        stub.add_client_error("get_secret_value", "ResourceNotFoundException", "no value for AWSCURRENT")
+    # When each of them needs it
+    codes = []
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            with pytest.raises(errors.ProviderNotConfigured) as refused:
+                secrets.require(SecretName.STRIPE_API_KEY)
+            codes.append(refused.value.code)
+    # Then each request is a 503 with the stable code, and one warning was logged, by the first
+    assert codes == ["PROVIDER_NOT_CONFIGURED"] * 3
+    about = [r for r in caplog.records if "STRIPE_API_KEY" in r.getMessage()]
+    assert [r.levelname for r in about] == ["WARNING"]
+    # and a new execution environment (a cold start) warns again
+    cache.reset()
+    stub.add_client_error("get_secret_value", "ResourceNotFoundException", "no value for AWSCURRENT")
+    with caplog.at_level(logging.INFO), pytest.raises(errors.ProviderNotConfigured):
+        secrets.require(SecretName.STRIPE_API_KEY)
+    assert len([r for r in caplog.records if "STRIPE_API_KEY" in r.getMessage()]) == 2
+
+
+def test_a_secret_not_wired_is_logged_once_per_cold_start(caplog: pytest.LogCaptureFixture) -> None:
+    config.use_environment(dict)
+    cache.reset()
+    try:
+        with caplog.at_level(logging.INFO):
+            found = [secrets.value(SecretName.GOOGLE_SERVICE_ACCOUNT_JSON) for _ in range(3)]
+        assert found == [None, None, None]
+        about = [r for r in caplog.records if "GOOGLE_SERVICE_ACCOUNT_JSON" in r.getMessage()]
+        assert [r.levelname for r in about] == ["WARNING"]
+    finally:
+        config.use_environment(config.process_environment)
+        cache.reset()
 
 
 def test_an_empty_string_is_unset_too(stub: Stubber) -> None:
