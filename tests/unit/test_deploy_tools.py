@@ -132,3 +132,32 @@ def test_a_permission_on_a_removed_alias_is_taken_out_but_one_on_a_function_is_k
     # Then only the permission on the alias is taken out, with its reason
     assert list(found) == ["OnAlias"]
     assert "FnAliaslive" in found["OnAlias"]
+
+
+def test_a_stream_mapping_on_a_removed_alias_or_stream_is_taken_out_but_one_on_a_function_is_kept() -> None:
+    # Given a stream mapping on a SnapStart alias moto has no model for, one on a stream taken out, and one on a
+    # plain function
+    template = {
+        "Resources": {
+            "OnAlias": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "FnAliaslive"},
+                    "EventSourceArn": {"Fn::GetAtt": ["T", "StreamArn"]},
+                },
+            },
+            "OnFunction": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "Fn"}, "EventSourceArn": {"Fn::GetAtt": ["T", "StreamArn"]}},
+            },
+            "OnRemovedStream": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "Fn"}, "EventSourceArn": {"Fn::GetAtt": ["Gone", "StreamArn"]}},
+            },
+        }
+    }
+    # When the resources moto would crash on are computed
+    found = crashes_on_removed(template, {"FnAliaslive", "Gone"})
+    # Then moto's look-up of FunctionName and of EventSourceArn both count; the mapping on the function stays
+    assert sorted(found) == ["OnAlias", "OnRemovedStream"]
+    assert "FunctionName" in found["OnAlias"] and "EventSourceArn" in found["OnRemovedStream"]
