@@ -161,3 +161,14 @@ def test_a_stream_mapping_on_a_removed_alias_or_stream_is_taken_out_but_one_on_a
     # Then moto's look-up of FunctionName and of EventSourceArn both count; the mapping on the function stays
     assert sorted(found) == ["OnAlias", "OnRemovedStream"]
     assert "FunctionName" in found["OnAlias"] and "EventSourceArn" in found["OnRemovedStream"]
+
+
+def test_ci_runs_the_deploy_check_before_the_test_suite_which_closes_the_run() -> None:
+    from local_stack.template import ROOT
+
+    # Given the CI script's commands (comments left out)
+    commands = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    commands = [command for command in commands if command]
+    # Then make deploy-check is one of them, and make test is the last
+    assert "make deploy-check" in commands
+    assert commands[-1] == "make test"
