@@ -125,11 +125,14 @@ events: $(VENV)/.installed ## Regenerate events/*.json from the template's route
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers
 	$(PY) tools/openapi.py > docs/openapi.json
 
-# python3.13 (the functions' runtime) for sam build and the layer's bytecode: on PATH, else pyenv's newest 3.13.
-PYTHON313 ?= $(or $(shell python3.13 -c "import sys; print(sys.executable)" 2>/dev/null),$(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13)))
+# python3.13 (the functions' runtime) for sam build and the layer's bytecode: on PATH, else pyenv's newest 3.13,
+# else one uv installed (`uv python install 3.13`). No package registry ships CPython builds: pyenv and uv download
+# them from python.org / GitHub, so a machine that reaches only the registries must already have one.
+PYTHON313 ?= $(or $(shell python3.13 -c "import sys; print(sys.executable)" 2>/dev/null),$(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13)),$(shell $(UV) python find --no-python-downloads 3.13 2>/dev/null))
+NO_PYTHON313 := python3.13 not found (PATH, pyenv or uv): sam build needs the functions' runtime. Install it with 'pyenv install 3.13' or '$(UV) python install 3.13' (each downloads CPython from python.org or GitHub)
 
 build: $(SAM_VENV)/.installed ## sam build: the layer from shared/requirements.lock with .pyc (shared/Makefile); needs python3.13
-	@test -n "$(PYTHON313)" || { echo "python3.13 not found (PATH or pyenv): sam build needs the runtime's Python" >&2; exit 2; }
+	@test -n "$(PYTHON313)" || { echo "$(NO_PYTHON313)" >&2; exit 2; }
 	PATH="$(dir $(PYTHON313)):$$PATH" UV="$(abspath $(UV))" LAYER_PYTHON="$(PYTHON313)" $(SAM) build
 
 # First use (no samconfig entry for this ENV's stack yet, or GUIDED=1): sam deploy --guided asks for
@@ -146,7 +149,8 @@ secrets: $(VENV)/.installed ## Put the provider credentials into the stack's sec
 	$(PY) tools/put_secrets.py --stack $(or $(STACK),orders-$(ENV))
 
 deploy-check: setup ## Build, package and sam deploy into a local moto server; check the result (no AWS account)
-	UV="$(abspath $(UV))" $(PY) tools/deploy_check.py --sam $(SAM)
+	@test -n "$(PYTHON313)" || { echo "$(NO_PYTHON313)" >&2; exit 2; }
+	UV="$(abspath $(UV))" $(PY) tools/deploy_check.py --sam $(SAM) --python $(PYTHON313)
 
 smoke: $(VENV)/.installed ## After a deploy: test users in the stack's Cognito pool, then the demo against URL=... (STACK=...)
 	@test -n "$(URL)" || { echo "usage: make smoke URL=https://<api>/<stage> [STACK=orders-dev]" >&2; exit 2; }

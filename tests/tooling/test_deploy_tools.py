@@ -171,3 +171,43 @@ def test_what_targets_a_removed_alias_is_pointed_at_its_function_and_kept() -> N
     assert crashes == {}
     assert template["Resources"]["OnAlias"]["Properties"]["FunctionName"] == {"Fn::GetAtt": ["Fn", "Arn"]}
     assert template["Resources"]["Api"]["Properties"]["Uri"] == {"Fn::Sub": "arn:x:${Fn.Arn}/invocations"}
+
+
+def test_a_stream_mapping_on_a_removed_alias_or_stream_is_taken_out_but_one_on_a_function_is_kept() -> None:
+    # Given a stream mapping on a SnapStart alias moto has no model for, one on a stream taken out, and one on a
+    # plain function
+    template = {
+        "Resources": {
+            "OnAlias": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "FnAliaslive"},
+                    "EventSourceArn": {"Fn::GetAtt": ["T", "StreamArn"]},
+                },
+            },
+            "OnFunction": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "Fn"}, "EventSourceArn": {"Fn::GetAtt": ["T", "StreamArn"]}},
+            },
+            "OnRemovedStream": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "Fn"}, "EventSourceArn": {"Fn::GetAtt": ["Gone", "StreamArn"]}},
+            },
+        }
+    }
+    # When the resources moto would crash on are computed
+    found = crashes_on_removed(template, {"FnAliaslive", "Gone"})
+    # Then moto's look-up of FunctionName and of EventSourceArn both count; the mapping on the function stays
+    assert sorted(found) == ["OnAlias", "OnRemovedStream"]
+    assert "FunctionName" in found["OnAlias"] and "EventSourceArn" in found["OnRemovedStream"]
+
+
+def test_ci_runs_the_deploy_check_before_the_test_suite_which_closes_the_run() -> None:
+    from local_stack.template import ROOT
+
+    # Given the CI script's commands (comments left out)
+    commands = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    commands = [command for command in commands if command]
+    # Then make deploy-check is one of them, and make test is the last
+    assert "make deploy-check" in commands
+    assert commands[-1] == "make test"
