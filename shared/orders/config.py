@@ -113,8 +113,6 @@ class Config(BaseModel):
     # How long a reviewer has to decide; then the workflow applies ``review_timeout_action``.
     review_timeout_seconds: int = Field(default=172800, ge=1, le=31_536_000, alias="REVIEW_TIMEOUT_SECONDS")
     review_timeout_action: Literal["approve", "reject"] = Field(default="approve", alias="REVIEW_TIMEOUT_ACTION")
-    # Which adapter executes refunds at the payment provider (see orders.refund_gateway).
-    refund_gateway: str = Field(default="provider", alias="REFUND_GATEWAY")
 
     # --- reports (orders.logic.reports) ---
     # The longest window GET /reports/summary accepts, and the most orders one report reads.

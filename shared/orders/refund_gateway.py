@@ -1,8 +1,8 @@
-"""The port for executing a refund at the payment provider, and its local fake.
+"""The port for executing a refund at the payment provider, and its provider adapter.
 
-The refund workflow's execute step calls :func:`refund_gateway` and nothing else; the adapter is
-chosen by ``REFUND_GATEWAY`` in one place (:data:`_FACTORIES`), so a provider adapter (Stripe,
-App Store, Google Play) plugs in by adding an entry there.
+The refund workflow's execute step calls :func:`refund_gateway` and nothing else. Nothing deployable
+can select a stand-in: tests and benchmarks that need the provider to refuse or fail substitute
+``local_stack.fake_refunds.FakeRefundGateway`` from outside the layer.
 
 Errors: :class:`TransientProviderError` is worth retrying (the workflow's Retry matches this class
 *name*, which is the Lambda error type), :class:`PermanentProviderError` is not (the workflow's
@@ -11,14 +11,10 @@ Catch marks the refund FAILED with the cause).
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from orders.cache import per_environment
-from orders.config import get_config
 from orders.models.order import Order
 from orders.models.refund import Refund
 
@@ -41,40 +37,6 @@ class RefundGateway(Protocol):
     def refund(self, *, order: Order, refund: Refund, idempotency_key: str) -> ProviderRefund:
         """Refund ``refund.amount`` of ``order``; the same ``idempotency_key`` never refunds twice."""
         ...
-
-
-# Markers in the refund reason steer the fake (local stack and tests only):
-#   "[fake:fail]"         → PermanentProviderError
-#   "[fake:transient=N]"  → TransientProviderError N times for this key, then success
-_TRANSIENT = re.compile(r"\[fake:transient=(\d+)\]")
-
-
-class FakeRefundGateway:
-    """An in-memory provider: idempotent on the key, behaviour steered by markers in the reason."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[str, int] = {}
-        self.refunds: dict[str, ProviderRefund] = {}
-
-    def refund(self, *, order: Order, refund: Refund, idempotency_key: str) -> ProviderRefund:
-        with self._lock:
-            if idempotency_key in self.refunds:
-                return self.refunds[idempotency_key]
-            if "[fake:fail]" in refund.reason:
-                raise PermanentProviderError("charge_not_refundable: the fake provider refused the refund")
-            transient = _TRANSIENT.search(refund.reason)
-            if transient:
-                failed = self._failures.get(idempotency_key, 0)
-                if failed < int(transient.group(1)):
-                    self._failures[idempotency_key] = failed + 1
-                    raise TransientProviderError(f"provider unavailable (attempt {failed + 1})")
-            result = ProviderRefund(provider_refund_id=f"fake_re_{refund.refund_id}", status="succeeded")
-            self.refunds[idempotency_key] = result
-            return result
-
-
-_FAKE = FakeRefundGateway()  # one per process, so retries see the failures counted so far
 
 
 class ProviderRefundGateway:
@@ -116,16 +78,7 @@ class ProviderRefundGateway:
         return ProviderRefund(provider_refund_id=created.refund_id, status=created.status)
 
 
-_FACTORIES: dict[str, Callable[[], RefundGateway]] = {
-    "fake": lambda: _FAKE,
-    "provider": ProviderRefundGateway,
-}
-
-
 @per_environment
 def refund_gateway() -> RefundGateway:
-    name = get_config().refund_gateway
-    try:
-        return _FACTORIES[name]()
-    except KeyError:
-        raise RuntimeError(f"REFUND_GATEWAY={name!r} is not one of {sorted(_FACTORIES)}") from None
+    """The one refund gateway a deployed function uses: the provider that took the payment."""
+    return ProviderRefundGateway()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from local_stack.fake_refunds import substituted
 from local_stack.runtime import LambdaRuntime
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.conftest import REFS, Api, put_secret
@@ -168,8 +169,7 @@ def test_a_success_for_a_cancelled_order_is_an_anomaly_and_does_not_resurrect_it
     from tests.integration.stepfunctions import workflow_refs, workflows
 
     runtime.set_ref("RefundStateMachine", workflow_refs()["RefundStateMachine"])
-    runtime.set_ref("RefundGateway", "fake")
-    with workflows(runtime, REFS | workflow_refs() | {"RefundGateway": "fake"}) as flows:
+    with substituted(), workflows(runtime, REFS | workflow_refs()) as flows:
         order = create_order(api)
         cancel = api(
             __import__("tests.conftest", fromlist=["api_event"]).api_event(

@@ -31,7 +31,7 @@ from orders.models.refund import (
     new_refund_id,
 )
 from orders.observability import logger, metrics
-from orders.refund_gateway import ProviderRefund, refund_gateway
+from orders.refund_gateway import ProviderRefund, RefundGateway
 
 _ATTEMPTS = 3
 WORKFLOW_ACTOR = "system:workflow"
@@ -334,14 +334,14 @@ def record_timeout(refund_id: str) -> dict[str, str]:
     return {"decision": _retrying(attempt).value}
 
 
-def execute(refund_id: str) -> ProviderRefund:
-    """Refund at the provider; the refund id is the idempotency key, so retries refund once."""
+def execute(refund_id: str, *, gateway: RefundGateway) -> ProviderRefund:
+    """Refund at the provider through ``gateway``; the refund id is the idempotency key, so retries refund once."""
     refund, order = _load(refund_id)
     if refund.status is RefundStatus.SUCCEEDED and refund.provider_refund_id:
         return ProviderRefund(provider_refund_id=refund.provider_refund_id, status="succeeded")
     if refund.status is not RefundStatus.APPROVED:
         raise errors.InvalidRefundState(refund_id=refund_id, status=refund.status.value)
-    result = refund_gateway().refund(order=order, refund=refund, idempotency_key=refund.refund_id)
+    result = gateway.refund(order=order, refund=refund, idempotency_key=refund.refund_id)
     logger.info("provider refunded", provider_refund_id=result.provider_refund_id, status=result.status)
     return result
 
