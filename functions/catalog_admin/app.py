@@ -10,18 +10,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import catalog
 from orders.models.api import ProductAdminOut, ProductCreate, ProductUpdate
+from orders.roles import Role
 
 router = Router()
 
 
 @router.post("/products", summary="Create a product (ops)", tags=["catalog"], status_code=201)
-@requires_role("ops")
+@requires_role(Role.OPS)
 def create_product(body: ProductCreate, caller: CurrentCaller) -> ProductAdminOut:
     return ProductAdminOut.of(catalog.create_product(body))
 
 
 @router.patch("/products/<sku>", summary="Change a product (ops)", tags=["catalog"])
-@requires_role("ops")
+@requires_role(Role.OPS)
 def update_product(
     sku: Annotated[str, Path(min_length=1, max_length=64)], body: ProductUpdate, caller: CurrentCaller
 ) -> ProductAdminOut:

@@ -10,12 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import refunds
 from orders.models.api import DecisionRequest, RefundList, RefundOut
+from orders.roles import Role
 
 router = Router()
 
 RefundId = Annotated[str, Path(min_length=1, max_length=80)]
 UserId = Annotated[str, Path(min_length=1, max_length=128)]
-REVIEWER = "reviewer"
+REVIEWER = Role.REVIEWER
 
 
 @router.get("/refunds", summary="Refunds awaiting review, the one due first first (reviewers)", tags=["refunds"])

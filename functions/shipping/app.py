@@ -11,6 +11,7 @@ from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_ro
 from orders.logic import shipping
 from orders.models.api import OrderList, OrderOut, ShipmentRequest
 from orders.models.order import OrderStatus
+from orders.roles import Role
 
 router = Router()
 
@@ -18,7 +19,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/shipments", summary="Orders waiting to be shipped or delivered, oldest first (ops)", tags=["fulfilment"])
-@requires_role("ops")
+@requires_role(Role.OPS)
 def shipping_queue(
     caller: CurrentCaller,
     status: Annotated[Literal["PENDING_SHIPMENT", "SHIPPED"], Query()] = "PENDING_SHIPMENT",
@@ -30,13 +31,13 @@ def shipping_queue(
 
 
 @router.post("/orders/<order_id>/shipments", summary="Ship a physical order (ops)", tags=["fulfilment"])
-@requires_role("ops")
+@requires_role(Role.OPS)
 def ship(order_id: OrderId, body: ShipmentRequest, caller: CurrentCaller) -> OrderOut:
     return OrderOut.of(shipping.ship(order_id, body, actor=f"ops:{caller.user_id}"))
 
 
 @router.post("/orders/<order_id>/delivery", summary="Record delivery (ops)", tags=["fulfilment"])
-@requires_role("ops")
+@requires_role(Role.OPS)
 def deliver(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
     return OrderOut.of(shipping.deliver(order_id, actor=f"ops:{caller.user_id}"))
 

@@ -40,6 +40,7 @@ from orders.models.payment import (
 )
 from orders.models.refund import SYSTEM_AUTO, Refund, RefundStatus
 from orders.observability import logger, metrics
+from orders.roles import may_read
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -53,7 +54,6 @@ _PAID_STATES = (
     OrderStatus.DELIVERED,
     OrderStatus.COMPLETED,
 )
-_LEDGER_READERS = ("ops", "support", "reviewer")
 
 
 @dataclass(frozen=True)
@@ -483,7 +483,7 @@ def record_provider_refund(
 # --- reading the ledger ------------------------------------------------------------------------
 def list_payments(order_id: str, *, user_id: str, groups: frozenset[str]) -> list[LedgerEntry]:
     order = orders_repository().get(order_id)
-    if order is None or (order.user_id != user_id and groups.isdisjoint(_LEDGER_READERS)):
+    if order is None or not may_read(order.user_id, user_id=user_id, groups=groups):
         raise errors.OrderNotFound(order_id=order_id)
     return payments_repository().list_for_order(order_id)
 

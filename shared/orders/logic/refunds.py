@@ -32,10 +32,10 @@ from orders.models.refund import (
 )
 from orders.observability import logger, metrics
 from orders.refund_gateway import ProviderRefund, RefundGateway
+from orders.roles import may_read
 
 _ATTEMPTS = 3
 WORKFLOW_ACTOR = "system:workflow"
-STAFF_READERS = ("reviewer", "support", "ops")
 _MAX_CAUSE = 1000
 
 T = TypeVar("T")
@@ -210,14 +210,14 @@ def _cancelled(order: Order) -> Exception:
 # --- reads -----------------------------------------------------------------------------------
 def get_refund(refund_id: str, *, user_id: str, groups: frozenset[str]) -> Refund:
     refund = refunds_repository().get(refund_id)
-    if refund is None or (refund.user_id != user_id and groups.isdisjoint(STAFF_READERS)):
+    if refund is None or not may_read(refund.user_id, user_id=user_id, groups=groups):
         raise errors.RefundNotFound(refund_id=refund_id)
     return refund
 
 
 def list_order_refunds(order_id: str, *, user_id: str, groups: frozenset[str]) -> list[Refund]:
     order = orders_repository().get(order_id)
-    if order is None or (order.user_id != user_id and groups.isdisjoint(STAFF_READERS)):
+    if order is None or not may_read(order.user_id, user_id=user_id, groups=groups):
         raise errors.OrderNotFound(order_id=order_id)
     return refunds_repository().list_for_order(order_id)
 
