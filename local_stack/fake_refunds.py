@@ -1,7 +1,7 @@
 """A stand-in for the payment provider's refund API, for tests and benchmarks only (never deployed).
 
 The local stack itself needs none: its refunds go through the real provider adapter
-(``orders.refund_gateway.ProviderRefundGateway``) to the fake Stripe over HTTP. Tests that must see
+(``orders.adapters.refund_gateway.ProviderRefundGateway``) to the fake Stripe over HTTP. Tests that must see
 the provider refuse or fail a refund substitute this gateway with :func:`substituted`; markers in the
 refund reason steer it:
 
@@ -16,10 +16,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import orders.refund_gateway as gateways
+import orders.adapters.refund_gateway as gateways
+from orders.adapters.refund_gateway import PermanentProviderError, ProviderRefund, RefundGateway, TransientProviderError
 from orders.models.order import Order
 from orders.models.refund import Refund
-from orders.refund_gateway import PermanentProviderError, ProviderRefund, RefundGateway, TransientProviderError
 
 _TRANSIENT = re.compile(r"\[fake:transient=(\d+)\]")
 

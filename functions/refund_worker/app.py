@@ -14,7 +14,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-import orders.refund_gateway as gateways
+import orders.adapters.refund_gateway as gateways
 from orders.logic import refunds
 from orders.observability import logger, metrics, tracer
 

@@ -231,8 +231,8 @@ def test_twenty_concurrent_deliveries_of_one_event_make_one_transition_and_one_l
 
 def test_twenty_concurrent_first_deliveries_race_on_the_condition(api: Api, runtime: LambdaRuntime) -> None:
     """All 20 read "not yet seen" before any writes: the transaction's conditions pick one winner."""
+    from orders.adapters.payments.stripe_adapter import to_event
     from orders.logic import payments
-    from orders.payments.stripe_adapter import to_event
 
     order = create_order(api)
     runtime.activate("PaymentWebhookFunction")  # the webhook function's settings, for the logic called below

@@ -18,6 +18,7 @@ from orders.dal.refunds import RefundPage
 from orders.dal.repos import orders_repository, refund_workflow, refunds_repository
 from orders.dal.workflow import Resume
 from orders.logic import transitions
+from orders.logic.ports import ProviderRefund, RefundGateway
 from orders.logic.stages import Stage, record_stage
 from orders.models.common import format_ts, utcnow
 from orders.models.order import Order, OrderStatus, TimelineEvent
@@ -31,7 +32,6 @@ from orders.models.refund import (
     new_refund_id,
 )
 from orders.observability import logger, metrics
-from orders.refund_gateway import ProviderRefund, RefundGateway
 from orders.roles import may_read
 
 _ATTEMPTS = 3

@@ -1,46 +1,24 @@
-"""The port for executing a refund at the payment provider, and its provider adapter.
+"""The provider adapter behind the logic's RefundGateway port (orders.logic.ports).
 
 The refund workflow's execute step calls :func:`refund_gateway` and nothing else. Nothing deployable
 can select a stand-in: tests and benchmarks that need the provider to refuse or fail substitute
 ``local_stack.fake_refunds.FakeRefundGateway`` from outside the layer.
 
-Errors: :class:`TransientProviderError` is worth retrying (the workflow's Retry matches this class
-*name*, which is the Lambda error type), :class:`PermanentProviderError` is not (the workflow's
-Catch marks the refund FAILED with the cause).
+Errors (declared with the port): :class:`TransientProviderError` is worth retrying (the workflow's
+Retry matches this class *name*, which is the Lambda error type), :class:`PermanentProviderError`
+is not (the workflow's Catch marks the refund FAILED with the cause).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 from orders.cache import per_environment
+from orders.logic.ports import PermanentProviderError, ProviderRefund, RefundGateway, TransientProviderError
 from orders.models.order import Order
 from orders.models.refund import Refund
 
 
-class TransientProviderError(Exception):
-    """The provider could not answer now (timeout, 5xx, rate limit): retry with backoff."""
-
-
-class PermanentProviderError(Exception):
-    """The provider refused the refund (charge not refundable, disputed, ...): do not retry."""
-
-
-@dataclass(frozen=True)
-class ProviderRefund:
-    provider_refund_id: str
-    status: str  # the provider's word, e.g. "succeeded" or "pending"
-
-
-class RefundGateway(Protocol):
-    def refund(self, *, order: Order, refund: Refund, idempotency_key: str) -> ProviderRefund:
-        """Refund ``refund.amount`` of ``order``; the same ``idempotency_key`` never refunds twice."""
-        ...
-
-
 class ProviderRefundGateway:
-    """Refunds at the provider that took the payment, through its adapter (orders.payments).
+    """Refunds at the provider that took the payment, through its adapter (orders.adapters.payments).
 
     Stripe: a Refund on the order's PaymentIntent, idempotent on the refund id, with the refund id
     in its metadata (so the `charge.refunded` webhook that follows is recognised as ours). App Store
@@ -49,8 +27,8 @@ class ProviderRefundGateway:
     """
 
     def refund(self, *, order: Order, refund: Refund, idempotency_key: str) -> ProviderRefund:
+        from orders.adapters.payments import payment_provider
         from orders.errors import ProviderNotConfigured, ProviderRefused, ProviderUnavailable
-        from orders.payments import payment_provider
 
         # An automatic refund names the payment it gives back; any other refunds the order's own payment.
         provider = refund.payment_provider or order.payment_provider
@@ -82,3 +60,13 @@ class ProviderRefundGateway:
 def refund_gateway() -> RefundGateway:
     """The one refund gateway a deployed function uses: the provider that took the payment."""
     return ProviderRefundGateway()
+
+
+__all__ = [
+    "PermanentProviderError",
+    "ProviderRefund",
+    "ProviderRefundGateway",
+    "RefundGateway",
+    "TransientProviderError",
+    "refund_gateway",
+]
