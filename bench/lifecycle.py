@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from bench.awscalls import Invocation, Recorder  # noqa: E402
+from local_stack.fake_refunds import substituted  # noqa: E402
 
 PHYSICAL = {
     "items": [{"sku": "mug-classic", "quantity": 1}],
@@ -327,17 +328,17 @@ def refund_paths(driver: Driver, approved_refund: str) -> dict[str, Any]:
     auto = driver.paid(VIRTUAL)
     paths["auto-approve"] = driver.execution(driver.refund(auto["order_id"], auto["total"])["refund_id"])
     runtime = driver.stack.runtime
-    runtime.set_ref("RefundGateway", "fake")
-    failed = driver.paid(PHYSICAL)
-    refund = driver.refund(failed["order_id"], failed["total"], reason="broken [fake:fail]")
-    driver.wait_reviewable(refund["refund_id"])
-    driver.decide(refund["refund_id"], "approve")
-    paths["failed (provider refuses)"] = driver.execution(refund["refund_id"])
-    runtime.set_ref("RefundReviewTimeoutSeconds", "2")
-    late = driver.paid(PHYSICAL)
-    refund = driver.refund(late["order_id"], late["total"])
-    paths["timeout (deadline passes, action approve)"] = driver.execution(refund["refund_id"])
-    driver.settle()
+    with substituted():  # the refunds below go to a stand-in provider that refuses on cue
+        failed = driver.paid(PHYSICAL)
+        refund = driver.refund(failed["order_id"], failed["total"], reason="broken [fake:fail]")
+        driver.wait_reviewable(refund["refund_id"])
+        driver.decide(refund["refund_id"], "approve")
+        paths["failed (provider refuses)"] = driver.execution(refund["refund_id"])
+        runtime.set_ref("RefundReviewTimeoutSeconds", "2")
+        late = driver.paid(PHYSICAL)
+        refund = driver.refund(late["order_id"], late["total"])
+        paths["timeout (deadline passes, action approve)"] = driver.execution(refund["refund_id"])
+        driver.settle()
     return paths
 
 

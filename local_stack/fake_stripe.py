@@ -47,7 +47,8 @@ log = logging.getLogger("local_stack.stripe")
 # LOCAL ONLY, NOT SECRETS: fixed test values the local stack gives every function.
 LOCAL_API_KEY = "sk_test_local_only_not_a_secret"
 LOCAL_WEBHOOK_SECRET = "whsec_local_only_not_a_secret"  # noqa: S105 - local only, published
-API_VERSION = "2026-10-28.endive"  # the version stripe 16.1.0 sends (orders.payments.stripe_adapter.API_VERSION)
+# the version stripe 16.1.0 sends (orders.adapters.payments.stripe_adapter.API_VERSION)
+API_VERSION = "2026-10-28.endive"
 DECLINING_METHODS = {"pm_card_chargeDeclined": ("card_declined", "generic_decline", "Your card was declined.")}
 DISPUTED_METHODS = {"pm_card_createDispute"}
 SUCCEEDING_METHODS = {"pm_card_visa", "pm_card_mastercard", "pm_card_amex", *DISPUTED_METHODS}

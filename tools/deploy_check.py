@@ -392,8 +392,8 @@ def check(client: Any, template: dict[str, Any], packaged: Path, removed: dict[s
     bucket, key_name = layer_uri.removeprefix("s3://").split("/", 1)
     layer_zip = client("s3").get_object(Bucket=bucket, Key=key_name)["Body"].read()
     names = zipfile.ZipFile(io.BytesIO(layer_zip)).namelist()
-    if "python/orders/payments/certs/AppleRootCA-G3.cer" not in names:
-        failed.append("the layer zip has no python/orders/payments/certs/AppleRootCA-G3.cer")
+    if "python/orders/adapters/payments/certs/AppleRootCA-G3.cer" not in names:
+        failed.append("the layer zip has no python/orders/adapters/payments/certs/AppleRootCA-G3.cer")
 
     return {
         "stack_status": stack["StackStatus"],

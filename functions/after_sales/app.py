@@ -12,6 +12,7 @@ from orders.logic import aftersales
 from orders.models.aftersales import Feedback, Ticket, TicketStatus
 from orders.models.api import FeedbackOut, FeedbackRequest, ReplyRequest, TicketList, TicketOut, TicketRequest
 from orders.params import OrderId, TicketId
+from orders.roles import Role
 
 router = Router()
 
@@ -39,7 +40,7 @@ def open_ticket(order_id: OrderId, body: TicketRequest, caller: CurrentCaller) -
 
 
 @router.get("/tickets", summary="Support queue, oldest due first (support)", tags=["after-sales"])
-@requires_role("support")
+@requires_role(Role.SUPPORT)
 def ticket_queue(
     caller: CurrentCaller,
     status: Annotated[TicketStatus, Query(examples=["OPEN"])] = TicketStatus.OPEN,
@@ -61,7 +62,7 @@ def reply(ticket_id: TicketId, body: ReplyRequest, caller: CurrentCaller) -> Tic
 
 
 @router.post("/tickets/<ticket_id>/resolve", summary="Resolve a ticket (support)", tags=["after-sales"])
-@requires_role("support")
+@requires_role(Role.SUPPORT)
 def resolve(ticket_id: TicketId, caller: CurrentCaller) -> TicketOut:
     return _ticket(aftersales.resolve(ticket_id, user_id=caller.user_id, groups=caller.groups))
 

@@ -8,18 +8,19 @@ from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_ro
 from orders.logic import catalog
 from orders.models.api import ProductAdminOut, ProductCreate, ProductUpdate
 from orders.params import Sku
+from orders.roles import Role
 
 router = Router()
 
 
 @router.post("/products", summary="Create a product (ops)", tags=["catalog"], status_code=201)
-@requires_role("ops")
+@requires_role(Role.OPS)
 def create_product(body: ProductCreate, caller: CurrentCaller) -> ProductAdminOut:
     return ProductAdminOut.of(catalog.create_product(body))
 
 
 @router.patch("/products/<sku>", summary="Change a product (ops)", tags=["catalog"])
-@requires_role("ops")
+@requires_role(Role.OPS)
 def update_product(sku: Sku, body: ProductUpdate, caller: CurrentCaller) -> ProductAdminOut:
     return ProductAdminOut.of(catalog.update_product(sku, body))
 

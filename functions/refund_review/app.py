@@ -11,10 +11,11 @@ from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_ro
 from orders.logic import refunds
 from orders.models.api import DecisionRequest, RefundList, RefundOut
 from orders.params import RefundId, UserId
+from orders.roles import Role
 
 router = Router()
 
-REVIEWER = "reviewer"
+REVIEWER = Role.REVIEWER
 
 
 @router.get("/refunds", summary="Refunds awaiting review, the one due first first (reviewers)", tags=["refunds"])

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+import orders.adapters.refund_gateway as gateways
 from orders.logic import refunds
 from orders.observability import logger, metrics, tracer
 
@@ -49,7 +50,7 @@ def _record_timeout(task: Task) -> dict[str, Any]:
 
 
 def _execute(task: Task) -> dict[str, Any]:
-    result = refunds.execute(task.refund_id)
+    result = refunds.execute(task.refund_id, gateway=gateways.refund_gateway())
     return {"provider_refund_id": result.provider_refund_id, "status": result.status}
 
 

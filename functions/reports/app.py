@@ -11,6 +11,7 @@ from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_ro
 from orders.logic import reports
 from orders.models.common import UtcDateTime
 from orders.models.report import SummaryReport
+from orders.roles import Role
 
 router = Router()
 
@@ -23,7 +24,7 @@ router = Router()
     "(REPORT_TOO_LARGE); from after to is REPORT_WINDOW_INVALID.",
     tags=["reports"],
 )
-@requires_role("analyst")
+@requires_role(Role.ANALYST)
 def summary(
     caller: CurrentCaller,
     from_: Annotated[

@@ -12,12 +12,13 @@ from orders.logic import shipping
 from orders.models.api import OrderList, OrderOut, ShipmentRequest
 from orders.models.order import OrderStatus
 from orders.params import OrderId
+from orders.roles import Role
 
 router = Router()
 
 
 @router.get("/shipments", summary="Orders waiting to be shipped or delivered, oldest first (ops)", tags=["fulfilment"])
-@requires_role("ops")
+@requires_role(Role.OPS)
 def shipping_queue(
     caller: CurrentCaller,
     status: Annotated[
@@ -33,7 +34,7 @@ def shipping_queue(
 @router.post(
     "/orders/<order_id>/shipments", summary="Ship a physical order (ops; merchant: own orders)", tags=["fulfilment"]
 )
-@requires_role("ops", "merchant")
+@requires_role(Role.OPS, Role.MERCHANT)
 def ship(order_id: OrderId, body: ShipmentRequest, caller: CurrentCaller) -> OrderOut:
     # Ops ship any order; a merchant only their own (another merchant's order reads as not found).
     merchant = caller.merchant_scope("ops")
@@ -42,7 +43,7 @@ def ship(order_id: OrderId, body: ShipmentRequest, caller: CurrentCaller) -> Ord
 
 
 @router.post("/orders/<order_id>/delivery", summary="Record delivery (ops)", tags=["fulfilment"])
-@requires_role("ops")
+@requires_role(Role.OPS)
 def deliver(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
     return OrderOut.of(shipping.deliver(order_id, actor=f"ops:{caller.user_id}"))
 

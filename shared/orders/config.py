@@ -66,7 +66,7 @@ class Config(BaseModel):
     apple_app_apple_id: int | None = Field(default=None, alias="APPLE_APP_APPLE_ID")
     apple_environment: str = Field(default="Sandbox", pattern=r"^(Sandbox|Production)$", alias="APPLE_ENVIRONMENT")
     # Root certificates the JWS chain must end at: comma-separated file paths or base64 DER. Unset (as
-    # deployed): every certificate file shipped in the layer's orders/payments/certs/ (Apple Root CA - G3).
+    # deployed): every certificate file shipped in the layer's orders/adapters/payments/certs/ (Apple Root CA - G3).
     apple_root_certificates: tuple[str, ...] = Field(
         default_factory=lambda: shipped_apple_roots(), alias="APPLE_ROOT_CERTIFICATES"
     )
@@ -113,8 +113,6 @@ class Config(BaseModel):
     # How long a reviewer has to decide; then the workflow applies ``review_timeout_action``.
     review_timeout_seconds: int = Field(default=172800, ge=1, le=31_536_000, alias="REVIEW_TIMEOUT_SECONDS")
     review_timeout_action: Literal["approve", "reject"] = Field(default="approve", alias="REVIEW_TIMEOUT_ACTION")
-    # Which adapter executes refunds at the payment provider (see orders.refund_gateway).
-    refund_gateway: str = Field(default="provider", alias="REFUND_GATEWAY")
 
     # --- merchants and listing review (docs/merchants.md) ---
     listing_state_machine_arn: str | None = Field(default=None, alias="LISTING_STATE_MACHINE_ARN")
@@ -172,11 +170,11 @@ class Config(BaseModel):
         return value
 
 
-APPLE_CERTS_DIR = Path(__file__).resolve().parent / "payments" / "certs"
+APPLE_CERTS_DIR = Path(__file__).resolve().parent / "adapters" / "payments" / "certs"
 
 
 def shipped_apple_roots() -> tuple[str, ...]:
-    """Paths of the Apple root certificates shipped in the layer (orders/payments/certs/*.cer)."""
+    """Paths of the Apple root certificates shipped in the layer (orders/adapters/payments/certs/*.cer)."""
     return tuple(str(path) for path in sorted(APPLE_CERTS_DIR.glob("*.cer")))
 
 

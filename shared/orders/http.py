@@ -27,13 +27,14 @@ from botocore.exceptions import ClientError
 
 from orders import errors
 from orders.observability import logger
+from orders.roles import Role
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
     from aws_lambda_powertools.event_handler.types import EventHandlerInstance
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-ROLES = frozenset({"reviewer", "support", "ops", "analyst", "merchant"})
+ROLES: frozenset[Role] = frozenset(Role)
 # A merchant user's shop: the user pool's custom attribute, passed as an ID-token claim (docs/merchants.md).
 MERCHANT_CLAIM = "custom:merchant_id"
 _MERCHANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -100,24 +101,25 @@ _REQUIRED_ROLES = "__required_roles__"
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
 
 
-def requires_role(*roles: str) -> Callable[[_Handler], _Handler]:
+def requires_role(*roles: Role | str) -> Callable[[_Handler], _Handler]:
     """Route decorator (place it under ``@router.get/post/...``): only callers in one of ``roles``.
 
     The check runs before Powertools validates the path, query and body, so a caller without the
     role gets 403 and learns nothing about the parameters (no 422 with field locations).
     """
-    unknown = set(roles) - ROLES
+    unknown = {str(role) for role in roles} - set(ROLES)
     if not roles or unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
+    members = tuple(sorted(Role(role) for role in roles))
 
     def mark(func: _Handler) -> _Handler:
-        setattr(func, _REQUIRED_ROLES, tuple(sorted(roles)))
+        setattr(func, _REQUIRED_ROLES, members)
         return func
 
     return mark
 
 
-def required_roles(func: Callable[..., Any]) -> tuple[str, ...]:
+def required_roles(func: Callable[..., Any]) -> tuple[Role, ...]:
     """The roles a route handler requires (empty: any authenticated caller; the logic decides)."""
     return tuple(getattr(func, _REQUIRED_ROLES, ()))
 

@@ -46,14 +46,14 @@ CLIENTS = {
     "reports_bucket": "orders.adapters.report_store:s3_client",
 }
 # When the function imported the code that calls the payment providers (it imports them on first use) ...
-PROVIDER_USERS = ("orders.logic.payments", "orders.refund_gateway", "orders.payments")
+PROVIDER_USERS = ("orders.logic.payments", "orders.adapters.refund_gateway", "orders.adapters.payments")
 # ... the adapters and the provider SDKs they import.
 PROVIDER_MODULES = (
-    "orders.payments.stripe_adapter",
+    "orders.adapters.payments.stripe_adapter",
     "stripe",
-    "orders.payments.apple_adapter",
+    "orders.adapters.payments.apple_adapter",
     "appstoreserverlibrary.signed_data_verifier",
-    "orders.payments.google_adapter",
+    "orders.adapters.payments.google_adapter",
     "google.oauth2.id_token",
     "google.auth.transport.requests",
 )

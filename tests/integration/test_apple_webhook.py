@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from local_stack.runtime import LambdaRuntime
-from orders.payments.tokens import account_token
+from orders.adapters.payments.tokens import account_token
 from tests.apple_chain import make_chain, notification, shared_chain
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.conftest import REFS, Api, HttpResult, put_secret
@@ -27,7 +27,7 @@ DAY_MS = 86_400_000
 
 @pytest.fixture
 def runtime(aws: None) -> LambdaRuntime:
-    # Deployed, the roots are the files in the layer (orders/payments/certs); the test chain's own root is
+    # Deployed, the roots are the files in the layer (orders/adapters/payments/certs); the test chain's own root is
     # given instead. The test chain has no OCSP responder: online (revocation) checks are off for it only.
     test_env = {"APPLE_ONLINE_CHECKS": "false", "APPLE_ROOT_CERTIFICATES": shared_chain().root_b64}
     return LambdaRuntime(REFS, base_env=FAKE_AWS_ENV | test_env)

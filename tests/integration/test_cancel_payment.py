@@ -26,7 +26,7 @@ SM = "RefundStateMachine"
 
 @pytest.fixture
 def runtime(aws: None) -> LambdaRuntime:
-    return LambdaRuntime(REFS | workflow_refs() | {"RefundGateway": "provider"}, base_env=FAKE_AWS_ENV)
+    return LambdaRuntime(REFS | workflow_refs(), base_env=FAKE_AWS_ENV)
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def flows(runtime: LambdaRuntime, stripe: FakeStripe) -> Iterator[Workflows]:
     from orders.dal.workflow import sfn_client
 
     sfn_client.cache_clear()
-    with workflows(runtime, REFS | workflow_refs() | {"RefundGateway": "provider"}) as deployed:
+    with workflows(runtime, REFS | workflow_refs()) as deployed:
         yield deployed
     sfn_client.cache_clear()
 

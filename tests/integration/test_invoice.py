@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from local_stack.fake_refunds import substituted
 from local_stack.runtime import LambdaRuntime
 from tests.conftest import FAKE_AWS_ENV, api_event
 from tests.integration.conftest import REFS, Api, HttpResult, put_secret
@@ -22,7 +23,7 @@ from tests.integration.payments_support import (
 )
 from tests.integration.stepfunctions import Workflows, workflow_refs, workflows
 
-WORKFLOW_REFS = REFS | workflow_refs() | {"RefundGateway": "fake"}
+WORKFLOW_REFS = REFS | workflow_refs()
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def flows(runtime: LambdaRuntime) -> Iterator[Workflows]:
     from orders.dal.workflow import sfn_client
 
     sfn_client.cache_clear()
-    with workflows(runtime, WORKFLOW_REFS) as deployed:
+    with substituted(), workflows(runtime, WORKFLOW_REFS) as deployed:
         yield deployed
     sfn_client.cache_clear()
 

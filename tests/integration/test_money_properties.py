@@ -169,7 +169,7 @@ def world(runtime: LambdaRuntime) -> Iterator[World]:
         boto3.client("dynamodbstreams", region_name="us-east-1"), stream_arn, consume, **stream_settings
     )
     try:
-        with workflows(runtime, REFS | workflow_refs() | {"RefundGateway": "provider"}) as flows:
+        with workflows(runtime, REFS | workflow_refs()) as flows:
             holder["w"] = World(Api(runtime), runtime, flows, fake, poller, ddb)
             yield holder["w"]
     finally:
@@ -669,7 +669,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
 @pytest.fixture
 def runtime(aws: None) -> LambdaRuntime:
-    refs = REFS | workflow_refs() | {"RefundGateway": "provider"}
+    refs = REFS | workflow_refs()
     return LambdaRuntime(refs, base_env=FAKE_AWS_ENV)
 
 

@@ -13,10 +13,10 @@ from moto import mock_aws
 
 from local_stack.fake_stripe import LOCAL_API_KEY, FakeStripe, FakeStripeServer
 from orders import cache
+from orders.adapters.refund_gateway import PermanentProviderError, ProviderRefundGateway, TransientProviderError
 from orders.models.catalog import ProductKind
 from orders.models.order import Order, OrderLine, OrderStatus
 from orders.models.refund import Refund, RefundStatus
-from orders.refund_gateway import PermanentProviderError, ProviderRefundGateway, TransientProviderError
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from local_stack.fake_refunds import substituted
 from local_stack.runtime import LambdaRuntime
 from orders.dal.repos import orders_repository
 from orders.lifecycle import Action
@@ -38,7 +39,7 @@ def review_timeout() -> str:
 
 @pytest.fixture
 def runtime(aws: None, review_timeout: str) -> LambdaRuntime:
-    refs = REFS | workflow_refs() | {"RefundReviewTimeoutSeconds": review_timeout, "RefundGateway": "fake"}
+    refs = REFS | workflow_refs() | {"RefundReviewTimeoutSeconds": review_timeout}
     return LambdaRuntime(refs, base_env=FAKE_AWS_ENV)
 
 
@@ -47,7 +48,8 @@ def flows(runtime: LambdaRuntime) -> Iterator[Workflows]:
     from orders.dal.workflow import sfn_client
 
     sfn_client.cache_clear()
-    with workflows(runtime, REFS | workflow_refs() | {"RefundGateway": "fake"}) as deployed:
+    # The provider refuses or fails on cue ([fake:fail], [fake:transient=N] in the reason).
+    with substituted(), workflows(runtime, REFS | workflow_refs()) as deployed:
         yield deployed
         _drain(deployed)
     sfn_client.cache_clear()

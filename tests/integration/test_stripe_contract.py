@@ -13,8 +13,8 @@ import pytest
 import stripe
 
 from local_stack.fake_stripe import LOCAL_API_KEY, FakeStripe, FakeStripeServer
+from orders.adapters.payments.stripe_adapter import API_VERSION, to_event
 from orders.models.payment import PaymentEventKind
-from orders.payments.stripe_adapter import API_VERSION, to_event
 from tests.contract.stripe.contract import event, fixture, schema_errors
 
 VALIDATED: Counter[str] = Counter()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from local_stack.fake_refunds import substituted
 from local_stack.runtime import LambdaRuntime
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.conftest import REFS, Api, put_secret
@@ -168,8 +169,7 @@ def test_a_success_for_a_cancelled_order_is_an_anomaly_and_does_not_resurrect_it
     from tests.integration.stepfunctions import workflow_refs, workflows
 
     runtime.set_ref("RefundStateMachine", workflow_refs()["RefundStateMachine"])
-    runtime.set_ref("RefundGateway", "fake")
-    with workflows(runtime, REFS | workflow_refs() | {"RefundGateway": "fake"}) as flows:
+    with substituted(), workflows(runtime, REFS | workflow_refs()) as flows:
         order = create_order(api)
         cancel = api(
             __import__("tests.conftest", fromlist=["api_event"]).api_event(
@@ -231,8 +231,8 @@ def test_twenty_concurrent_deliveries_of_one_event_make_one_transition_and_one_l
 
 def test_twenty_concurrent_first_deliveries_race_on_the_condition(api: Api, runtime: LambdaRuntime) -> None:
     """All 20 read "not yet seen" before any writes: the transaction's conditions pick one winner."""
+    from orders.adapters.payments.stripe_adapter import to_event
     from orders.logic import payments
-    from orders.payments.stripe_adapter import to_event
 
     order = create_order(api)
     runtime.activate("PaymentWebhookFunction")  # the webhook function's settings, for the logic called below

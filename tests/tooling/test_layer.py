@@ -105,8 +105,8 @@ def test_apple_deps_go_on_the_path_only_when_asked_once_and_last(
 
 
 def test_the_apple_adapter_asks_for_its_deps_before_importing_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orders.adapters.payments import apple_adapter
     from orders.config import Config
-    from orders.payments import apple_adapter
 
     calls: list[str] = []
     monkeypatch.setattr(apple_adapter, "use_apple_deps", lambda: calls.append("called"))
@@ -177,8 +177,8 @@ import boto3
 boto3.client("dynamodb", region_name="us-east-1")
 loaded_with_the_client = "OpenSSL" in sys.modules
 from orders.config import Config
-from orders.payments.apple_adapter import AppleWebhooks
-from orders.payments.tokens import account_token
+from orders.adapters.payments.apple_adapter import AppleWebhooks
+from orders.adapters.payments.tokens import account_token
 from tests.apple_chain import notification, shared_chain
 config = Config.model_validate({
     "APPLE_BUNDLE_ID": "com.example.orders", "APPLE_APP_APPLE_ID": "1234", "APPLE_ENVIRONMENT": "Sandbox",

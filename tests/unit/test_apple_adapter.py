@@ -7,10 +7,10 @@ import json
 import pytest
 
 from orders import errors
+from orders.adapters.payments.apple_adapter import AppleWebhooks
+from orders.adapters.payments.tokens import account_token
 from orders.config import Config
 from orders.models.payment import PaymentEventKind
-from orders.payments.apple_adapter import AppleWebhooks
-from orders.payments.tokens import account_token
 from tests.apple_chain import make_chain, notification, shared_chain
 
 ORDER = "ord_" + "a" * 32

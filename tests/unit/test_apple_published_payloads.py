@@ -21,8 +21,8 @@ from appstoreserverlibrary.models.Environment import Environment
 from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier
 
 from orders import errors
+from orders.adapters.payments.apple_adapter import AppleWebhooks
 from orders.models.payment import PaymentEventKind
-from orders.payments.apple_adapter import AppleWebhooks
 from tests.apple_chain import shared_chain, sign
 
 APPLE = Path(__file__).resolve().parent.parent / "fixtures" / "apple"

@@ -10,9 +10,10 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from orders.adapters.channels import PermanentDeliveryError, SendingNotAllowed, SesEmailNotifier
+from orders.adapters.channels import SendingNotAllowed, SesEmailNotifier
 from orders.logic.email_events import handle_ses_event
 from orders.logic.notify import plan_deliveries
+from orders.logic.ports import PermanentDeliveryError
 from orders.models.notification import Channel, Message, Preferences
 
 MESSAGE = Message(subject="Shipped", body="Your order shipped.", short="Shipped")

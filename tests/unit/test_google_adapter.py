@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from orders import errors
+from orders.adapters.payments.google_adapter import GoogleWebhooks, PlayPurchase
 from orders.models.payment import PaymentEventKind
-from orders.payments.google_adapter import GoogleWebhooks, PlayPurchase
 
 AUDIENCE = "https://api.example.com/webhooks/google"
 SA = "rtdn-push@example.iam.gserviceaccount.com"
@@ -171,7 +171,7 @@ def test_a_purchase_not_yet_acknowledged_is_marked_for_acknowledgement() -> None
 
 def test_play_credentials_read_the_json_key_with_the_androidpublisher_scope() -> None:
     from local_stack.fake_google_play import FakeGooglePlay
-    from orders.payments.google_adapter import SCOPE, play_credentials
+    from orders.adapters.payments.google_adapter import SCOPE, play_credentials
 
     key = FakeGooglePlay().service_account_key(token_uri="http://127.0.0.1:9/token")
     for value in (key, base64.b64encode(key.encode()).decode()):

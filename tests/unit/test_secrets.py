@@ -125,8 +125,8 @@ def test_a_secret_not_wired_to_the_function_is_unset() -> None:
 
 def test_the_unset_webhook_secret_makes_the_webhook_a_503_not_a_401(stub: Stubber) -> None:
     # Given the Stripe webhook secret was never set
+    from orders.adapters.payments import webhook_adapter
     from orders.models.payment import Provider
-    from orders.payments import webhook_adapter
 
     config.use_environment(lambda: {"STRIPE_WEBHOOK_SECRET_ARN": ARN})
     cache.reset()

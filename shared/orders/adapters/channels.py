@@ -19,17 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from orders.logic.ports import PermanentDeliveryError
 from orders.models.notification import Channel, Message
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sns import SNSClient
-
-
-class PermanentDeliveryError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(f"{code}: {message}")
 
 
 _SNS_PERMANENT = frozenset({"EndpointDisabled", "InvalidParameter", "InvalidParameterValue", "NotFound"})

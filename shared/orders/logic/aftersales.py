@@ -18,8 +18,9 @@ from orders.models.aftersales import Feedback, Ticket, TicketMessage, TicketStat
 from orders.models.api import FeedbackRequest, TicketRequest
 from orders.models.common import utcnow
 from orders.observability import logger, metrics
+from orders.roles import Role, may_read
 
-SUPPORT = "support"
+SUPPORT = Role.SUPPORT
 _TICKET_PREFIX = "tkt-"
 _ATTEMPTS = 3
 
@@ -73,7 +74,7 @@ def get_ticket(ticket_id: str, *, user_id: str, groups: frozenset[str]) -> Ticke
     """The ticket, for its owner or support; anyone else gets TICKET_NOT_FOUND."""
     order_id = _order_of(ticket_id)
     ticket = aftersales_repository().get_ticket(order_id, ticket_id) if order_id else None
-    if ticket is None or (ticket.user_id != user_id and SUPPORT not in groups):
+    if ticket is None or not may_read(ticket.user_id, user_id=user_id, groups=groups, readers=frozenset({SUPPORT})):
         raise errors.TicketNotFound(ticket_id=ticket_id)
     return ticket
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from orders.adapters.channels import Notifier, PermanentDeliveryError
+from orders.adapters.channels import Notifier
 from orders.adapters.eventbus import EventPublisher
 from orders.cache import per_environment
 from orders.config import get_config
@@ -22,6 +22,7 @@ from orders.dal import keys
 from orders.dal.outbox import OutboxRepository
 from orders.dal.users import UsersRepository
 from orders.logic import changes, templates
+from orders.logic.ports import PermanentDeliveryError
 from orders.models.common import format_ts, utcnow
 from orders.models.notification import Change, Channel, Delivery, Device, Message, Preferences
 from orders.observability import logger

@@ -30,11 +30,11 @@ from orders.models.order import Order, OrderStatus, ShippingAddress, TimelineEve
 from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome
 from orders.models.refund import Refund, RefundStatus
 from orders.observability import logger, metrics
+from orders.roles import may_read
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-STAFF_READERS = ("support", "ops", "reviewer")
 # Invoices: ledger entries that took money, and the timeline event of a refund of ours that succeeded.
 _MONEY_TAKEN = frozenset({PaymentEventKind.SUCCEEDED, PaymentEventKind.RENEWED})
 _REFUND_EVENTS = frozenset({"REFUND_SUCCEEDED"})
@@ -128,7 +128,7 @@ def _place(*, command: PlaceOrder) -> Order:
 
 
 def _readable(order: Order | None, order_id: str, user_id: str, groups: frozenset[str]) -> Order:
-    if order is None or (order.user_id != user_id and groups.isdisjoint(STAFF_READERS)):
+    if order is None or not may_read(order.user_id, user_id=user_id, groups=groups):
         # Another user's order is indistinguishable from a missing one.
         raise errors.OrderNotFound(order_id=order_id)
     return order

@@ -40,6 +40,7 @@ from orders.models.payment import (
 )
 from orders.models.refund import SYSTEM_AUTO, Refund, RefundStatus
 from orders.observability import logger, metrics
+from orders.roles import may_read
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -53,7 +54,6 @@ _PAID_STATES = (
     OrderStatus.DELIVERED,
     OrderStatus.COMPLETED,
 )
-_LEDGER_READERS = ("ops", "support", "reviewer")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ SIGNATURE_FAILURES = (errors.WebhookSignatureMissing, errors.WebhookSignatureInv
 
 def parse_signed(provider: Provider, headers: dict[str, str], body: bytes) -> PaymentEvent:
     """The provider's event, verified; a refused signature is counted (alarm: a spike means probing)."""
-    from orders.payments import webhook_adapter
+    from orders.adapters.payments import webhook_adapter
 
     try:
         return webhook_adapter(provider).parse(headers, body)
@@ -301,7 +301,7 @@ def handle_event(event: PaymentEvent) -> WebhookResult:
     result = _handle_event(event)
     refs = event.provider_references
     if refs.get("acknowledgement") == "pending" and result.entry.outcome in _ACKNOWLEDGED_OUTCOMES:
-        from orders.payments import acknowledge
+        from orders.adapters.payments import acknowledge
 
         acknowledge(event)
         logger.info("store purchase acknowledged", provider=event.provider.value)
@@ -315,7 +315,7 @@ _DELIVERED = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
 def _answer_consumption_request(event: PaymentEvent) -> None:
     """Apple asks, before deciding a refund the user asked it for, whether we delivered (docs/payments.md)."""
-    from orders.payments import answer_consumption_request
+    from orders.adapters.payments import answer_consumption_request
 
     order = orders_repository().get(event.order_id) if event.order_id else None
     delivered = order is not None and order.status in _DELIVERED
@@ -483,7 +483,7 @@ def record_provider_refund(
 # --- reading the ledger ------------------------------------------------------------------------
 def list_payments(order_id: str, *, user_id: str, groups: frozenset[str]) -> list[LedgerEntry]:
     order = orders_repository().get(order_id)
-    if order is None or (order.user_id != user_id and groups.isdisjoint(_LEDGER_READERS)):
+    if order is None or not may_read(order.user_id, user_id=user_id, groups=groups):
         raise errors.OrderNotFound(order_id=order_id)
     return payments_repository().list_for_order(order_id)
 
@@ -491,8 +491,8 @@ def list_payments(order_id: str, *, user_id: str, groups: frozenset[str]) -> lis
 # --- initiating a payment ----------------------------------------------------------------------
 def start_payment(order_id: str, *, user_id: str, provider: Provider) -> PaymentInstructions:
     """What the client needs to pay: a Stripe PaymentIntent, or the token the stores carry."""
-    from orders.payments import payment_provider
-    from orders.payments.tokens import account_token
+    from orders.adapters.payments import payment_provider
+    from orders.adapters.payments.tokens import account_token
 
     order = orders_repository().get(order_id)
     if order is None or order.user_id != user_id:
@@ -534,7 +534,7 @@ def _record_started(order: Order, reference: str, *, actor: str) -> None:
     meanwhile (cancelled, expired), the intent is cancelled at once and the client gets 409: it never
     receives a client secret for an order that no longer takes money.
     """
-    from orders.payments import payment_provider
+    from orders.adapters.payments import payment_provider
 
     repo = orders_repository()
     current: Order | None = order
@@ -572,7 +572,7 @@ def stop_payment(order: Order) -> str:
     ``"taken"`` (it already succeeded or is processing: the money is refunded automatically when the
     provider's confirmation arrives). ProviderUnavailable propagates: nothing is cancelled then.
     """
-    from orders.payments import payment_provider
+    from orders.adapters.payments import payment_provider
 
     if order.payment_provider != Provider.STRIPE.value or not order.payment_reference:
         return "none"

@@ -5,22 +5,15 @@ from __future__ import annotations
 import hashlib
 
 from orders import errors
-from orders.adapters.channels import PermanentDeliveryError, PushRegistry
-from orders.adapters.clients import sns_client
-from orders.cache import per_environment
 from orders.config import get_config
 from orders.dal.repos import users_repository
+from orders.logic.ports import DeviceRegistry, PermanentDeliveryError
 from orders.models.common import utcnow
 from orders.models.notification import Channel, Device, Platform, Preferences
 from orders.models.notification_api import DeviceRequest, PreferencesRequest
 
 # What a user who never chose gets (see logic.notify.plan_deliveries for the actual fallback).
 DEFAULT_CHANNELS = (Channel.PUSH, Channel.EMAIL)
-
-
-@per_environment
-def push_registry() -> PushRegistry:
-    return PushRegistry(sns_client())
 
 
 def get_preferences(user_id: str) -> Preferences:
@@ -52,7 +45,7 @@ def device_id_of(platform: Platform, token: str) -> str:
     return hashlib.sha256(f"{platform.value}:{token}".encode()).hexdigest()[:24]
 
 
-def register_device(user_id: str, request: DeviceRequest) -> Device:
+def register_device(user_id: str, request: DeviceRequest, *, registry: DeviceRegistry) -> Device:
     config = get_config()
     application = {
         Platform.IOS: config.apns_platform_application_arn,
@@ -61,7 +54,7 @@ def register_device(user_id: str, request: DeviceRequest) -> Device:
     if not application:
         raise errors.PushUnavailable(platform=request.platform.value)
     try:
-        endpoint = push_registry().register(application, request.token, user_id)
+        endpoint = registry.register(application, request.token, user_id)
     except PermanentDeliveryError as exc:
         raise errors.InvalidDeviceToken(platform=request.platform.value) from exc
     device = Device(

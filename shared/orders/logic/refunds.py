@@ -18,6 +18,7 @@ from orders.dal.refunds import RefundPage
 from orders.dal.repos import orders_repository, refund_workflow, refunds_repository
 from orders.dal.workflow import Resume
 from orders.logic import transitions
+from orders.logic.ports import ProviderRefund, RefundGateway
 from orders.logic.stages import Stage, record_stage
 from orders.models.common import format_ts, utcnow
 from orders.models.order import Order, OrderStatus, TimelineEvent
@@ -31,11 +32,10 @@ from orders.models.refund import (
     new_refund_id,
 )
 from orders.observability import logger, metrics
-from orders.refund_gateway import ProviderRefund, refund_gateway
+from orders.roles import may_read
 
 _ATTEMPTS = 3
 WORKFLOW_ACTOR = "system:workflow"
-STAFF_READERS = ("reviewer", "support", "ops")
 _MAX_CAUSE = 1000
 
 T = TypeVar("T")
@@ -210,14 +210,14 @@ def _cancelled(order: Order) -> Exception:
 # --- reads -----------------------------------------------------------------------------------
 def get_refund(refund_id: str, *, user_id: str, groups: frozenset[str]) -> Refund:
     refund = refunds_repository().get(refund_id)
-    if refund is None or (refund.user_id != user_id and groups.isdisjoint(STAFF_READERS)):
+    if refund is None or not may_read(refund.user_id, user_id=user_id, groups=groups):
         raise errors.RefundNotFound(refund_id=refund_id)
     return refund
 
 
 def list_order_refunds(order_id: str, *, user_id: str, groups: frozenset[str]) -> list[Refund]:
     order = orders_repository().get(order_id)
-    if order is None or (order.user_id != user_id and groups.isdisjoint(STAFF_READERS)):
+    if order is None or not may_read(order.user_id, user_id=user_id, groups=groups):
         raise errors.OrderNotFound(order_id=order_id)
     return refunds_repository().list_for_order(order_id)
 
@@ -334,14 +334,14 @@ def record_timeout(refund_id: str) -> dict[str, str]:
     return {"decision": _retrying(attempt).value}
 
 
-def execute(refund_id: str) -> ProviderRefund:
-    """Refund at the provider; the refund id is the idempotency key, so retries refund once."""
+def execute(refund_id: str, *, gateway: RefundGateway) -> ProviderRefund:
+    """Refund at the provider through ``gateway``; the refund id is the idempotency key, so retries refund once."""
     refund, order = _load(refund_id)
     if refund.status is RefundStatus.SUCCEEDED and refund.provider_refund_id:
         return ProviderRefund(provider_refund_id=refund.provider_refund_id, status="succeeded")
     if refund.status is not RefundStatus.APPROVED:
         raise errors.InvalidRefundState(refund_id=refund_id, status=refund.status.value)
-    result = refund_gateway().refund(order=order, refund=refund, idempotency_key=refund.refund_id)
+    result = gateway.refund(order=order, refund=refund, idempotency_key=refund.refund_id)
     logger.info("provider refunded", provider_refund_id=result.provider_refund_id, status=result.status)
     return result
 

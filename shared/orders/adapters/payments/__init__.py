@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from orders.adapters.payments.base import CreatedPayment, CreatedRefund, PaymentProvider, WebhookAdapter
 from orders.cache import per_environment
 from orders.config import get_config
 from orders.models.payment import PaymentEvent, Provider
-from orders.payments.base import CreatedPayment, CreatedRefund, PaymentProvider, WebhookAdapter
 
 __all__ = [
     "CreatedPayment",
@@ -37,7 +37,7 @@ def webhook_adapter(provider: Provider) -> WebhookAdapter:
 def acknowledge(event: PaymentEvent) -> None:
     """Tell the store a purchase was granted (Google Play refunds purchases not acknowledged in 3 days)."""
     if event.provider is Provider.GOOGLE:
-        from orders.payments.google_adapter import GoogleWebhooks
+        from orders.adapters.payments.google_adapter import GoogleWebhooks
 
         adapter = _google_webhooks()
         assert isinstance(adapter, GoogleWebhooks)
@@ -47,7 +47,7 @@ def acknowledge(event: PaymentEvent) -> None:
 def answer_consumption_request(event: PaymentEvent, *, delivered: bool) -> None:
     """Answer Apple's CONSUMPTION_REQUEST for ``event``'s transaction (App Store Server API)."""
     if event.provider is Provider.APPLE:
-        from orders.payments.apple_adapter import AppleWebhooks
+        from orders.adapters.payments.apple_adapter import AppleWebhooks
 
         adapter = _apple_webhooks()
         assert isinstance(adapter, AppleWebhooks)
@@ -64,7 +64,7 @@ def payment_provider() -> PaymentProvider:
 
 def _stripe_webhooks() -> WebhookAdapter:
     from orders import secrets
-    from orders.payments.stripe_adapter import StripeWebhooks
+    from orders.adapters.payments.stripe_adapter import StripeWebhooks
 
     # Unset: no secrets, and the adapter answers a signed delivery with 503 WEBHOOK_NOT_CONFIGURED.
     raw = secrets.value(secrets.SecretName.STRIPE_WEBHOOK_SECRET) or ""
@@ -74,20 +74,20 @@ def _stripe_webhooks() -> WebhookAdapter:
 
 @lru_cache(maxsize=4)
 def _stripe_payments(api_key: str, api_base: str | None) -> PaymentProvider:
-    from orders.payments.stripe_adapter import StripePayments
+    from orders.adapters.payments.stripe_adapter import StripePayments
 
     return StripePayments(api_key, api_base)
 
 
 @per_environment
 def _apple_webhooks() -> WebhookAdapter:
-    from orders.payments.apple_adapter import AppleWebhooks
+    from orders.adapters.payments.apple_adapter import AppleWebhooks
 
     return AppleWebhooks.from_config(get_config())
 
 
 @per_environment
 def _google_webhooks() -> WebhookAdapter:
-    from orders.payments.google_adapter import GoogleWebhooks
+    from orders.adapters.payments.google_adapter import GoogleWebhooks
 
     return GoogleWebhooks.from_config(get_config())

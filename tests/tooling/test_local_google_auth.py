@@ -19,7 +19,7 @@ from local_stack.fake_google_play import (
     FakeGooglePlayServer,
     regional_access_boundary_lookups_to,
 )
-from orders.payments.google_adapter import play_credentials
+from orders.adapters.payments.google_adapter import play_credentials
 
 LOOKUP = f"/v1/projects/-/serviceAccounts/{PLAY_CLIENT_EMAIL}/allowedLocations"
 

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orders import errors
+from orders.adapters.payments.money import from_micros
+from orders.adapters.payments.tokens import order_id_from_token
 from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund
-from orders.payments.money import from_micros
-from orders.payments.tokens import order_id_from_token
 
 if TYPE_CHECKING:
     from orders.config import Config

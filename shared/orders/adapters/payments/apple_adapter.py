@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orders import errors
+from orders.adapters.payments.money import exponent, from_milliunits
+from orders.adapters.payments.tokens import order_id_from_token
 from orders.layer_paths import use_apple_deps
 from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund
-from orders.payments.money import exponent, from_milliunits
-from orders.payments.tokens import order_id_from_token
 
 if TYPE_CHECKING:
     from appstoreserverlibrary.api_client import AppStoreServerAPIClient

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from orders import errors
+from orders.adapters.payments.base import CreatedPayment, CreatedRefund
 from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund
-from orders.payments.base import CreatedPayment, CreatedRefund
 
 if TYPE_CHECKING:
     import stripe
