@@ -123,6 +123,21 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "body": {"carrier": "DHL", "tracking_number": "JD014600006281230704"},
     },
     ("POST", "/orders/{order_id}/delivery"): {"name": "shipping_deliver", "path_params": {"order_id": ORDER}},
+    # The signature is a placeholder (tests sign their own bodies with orders.logic.carriers.sign).
+    ("POST", "/webhooks/carriers/{carrier}"): {
+        "name": "carrier_webhook",
+        "path_params": {"carrier": "fakecarrier"},
+        "headers": {"X-Carrier-Signature": "t=1795320000,v1=" + "0" * 64},
+        "body": {
+            "event_id": "evt_carrier_0001",
+            "reference": ORDER,
+            "tracking_number": "JD014600006281230704",
+            "status": "in_transit",
+            "occurred_at": "2026-11-28T12:00:00Z",
+            "location": "Leipzig hub",
+        },
+    },
+    ("GET", "/orders/{order_id}/tracking"): {"name": "carrier_tracking", "path_params": {"order_id": ORDER}},
     ("GET", "/shipments"): {"name": "shipping_queue", "query": {"status": "PENDING_SHIPMENT", "limit": "20"}},
     ("POST", "/orders/{order_id}/confirm-receipt"): {
         "name": "shipping_confirm_receipt",

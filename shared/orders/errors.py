@@ -398,3 +398,10 @@ class CarrierEventReplayed(Conflict):
 
     code = "CARRIER_EVENT_REPLAYED"
     default_message = "This carrier event was already received."
+
+
+class ShipmentMismatch(Conflict):
+    """A carrier callback whose carrier or tracking number is not the order's shipment: nothing changes."""
+
+    code = "SHIPMENT_MISMATCH"
+    default_message = "This carrier and tracking number are not this order's shipment."

@@ -56,6 +56,8 @@ KINDS: Mapping[str, Kind] = {
         Kind("PAYMENT", "payment", "event_id", "Payment Status Changed", status_attr="outcome"),
         Kind("REFUND", "refund", "refund_id", "Refund Status Changed"),
         Kind("TICKET", "ticket", "ticket_id", "Ticket Status Changed"),
+        # One item per milestone a parcel reaches, written once (orders.dal.tracking).
+        Kind("TRACKING", "tracking", "milestone_id", "Tracking Milestone Reached", status_attr="milestone"),
     )
 }
 
@@ -107,6 +109,13 @@ RULES: tuple[Rule, ...] = (
     Rule("TICKET", "OPEN", "ticket.reopened", notify_user=False),
     Rule("TICKET", "ANSWERED", "ticket.answered", notify_user=True),
     Rule("TICKET", "RESOLVED", "ticket.resolved", notify_user=True),
+    # --- carrier tracking: each milestone once (a late, older event never creates one) ---
+    Rule("TRACKING", "picked_up", "tracking.picked_up", notify_user=True, from_status=CREATED),
+    Rule("TRACKING", "in_transit", "tracking.in_transit", notify_user=True, from_status=CREATED),
+    Rule("TRACKING", "out_for_delivery", "tracking.out_for_delivery", notify_user=True, from_status=CREATED),
+    # The order's own SHIPPED → DELIVERED change (order.delivered) tells the user: not twice.
+    Rule("TRACKING", "delivered", "tracking.delivered", notify_user=False, from_status=CREATED),
+    Rule("TRACKING", "exception", "tracking.exception", notify_user=True, from_status=CREATED),
 )
 
 
