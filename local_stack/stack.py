@@ -46,6 +46,8 @@ from local_stack.resources import (
 from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller
 from local_stack.template import ROOT, TEMPLATE, load_template, resolve
+from local_stack.fake_carrier import NAME as CARRIER_NAME
+from local_stack.fake_carrier import FakeCarrier
 from local_stack.webhook_retry import WebhookOutbox
 
 log = logging.getLogger("local_stack")
@@ -126,6 +128,11 @@ class LocalStack:
         self.restored: dict[str, float] = {}  # items, stripe objects, reviews, seconds
         # Webhooks of the fake providers: retried with backoff until the API answers (kept on disk).
         self.webhooks = WebhookOutbox(state_dir / "webhooks.json" if state_dir else None)
+        # The fake parcel carrier: follows orders shipped with it and calls back, signed (fake_carrier.py).
+        self.carrier = FakeCarrier(
+            secret=json.loads(LOCAL_SECRET_VALUES["CarrierSecrets"])[CARRIER_NAME],
+            step_seconds=float(os.environ.get("FAKE_CARRIER_STEP_SECONDS", "2")),
+        )
 
     # --- public ------------------------------------------------------------------------------
     @property
@@ -207,6 +214,7 @@ class LocalStack:
         if self.api is not None:
             self.api.start()
         self._start_stream_consumers()
+        self._start_fake_carrier()
         self.webhooks.start()
         self.on_stop.append(self.webhooks.stop)
         self._rearm_reviews()
@@ -331,6 +339,27 @@ class LocalStack:
                 self.webhooks.submit("stripe", fake.webhook_url, json.dumps(delivery.event), label=label)
 
         fake.deliver = deliver  # type: ignore[method-assign]
+
+    def _start_fake_carrier(self) -> None:
+        """The fake carrier reads OrdersTable's stream (as a carrier learns of a parcel when it is handed over)."""
+        assert self.created is not None
+        if self.api is None or "OrdersTable" not in self.created.tables:
+            return
+        self.carrier.attach(self.webhooks, f"{self.api.url}/webhooks/carriers/{CARRIER_NAME}")
+        arn = self.client("dynamodb").describe_table(TableName=self.created.tables["OrdersTable"])["Table"][
+            "LatestStreamArn"
+        ]
+        poller = StreamPoller(
+            self.client("dynamodbstreams"),
+            arn,
+            self.carrier.consume,
+            starting_position="TRIM_HORIZON",
+            poll_interval=STREAM_IDLE_POLL_SECONDS,
+        )
+        poller.start()
+        self.on_stop.append(poller.stop)
+        self.on_stop.append(self.carrier.stop)
+        self.on_stop.append(on_stream_record(poller.wake))
 
     # --- parts -------------------------------------------------------------------------------
     def _start_moto(self) -> None:
