@@ -24,6 +24,8 @@ import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
 from local_stack.auth import issue_token
+from local_stack.fake_carrier import NAME as CARRIER_NAME
+from local_stack.fake_carrier import FakeCarrier
 from local_stack.fake_google_play import PUSH_SERVICE_ACCOUNT, FakeGooglePlay, FakeGooglePlayServer
 from local_stack.fake_stripe import LOCAL_API_KEY, Delivery, FakeStripe, FakeStripeServer, sign
 from local_stack.moto_patches import (
@@ -46,8 +48,6 @@ from local_stack.resources import (
 from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller
 from local_stack.template import ROOT, TEMPLATE, load_template, resolve
-from local_stack.fake_carrier import NAME as CARRIER_NAME
-from local_stack.fake_carrier import FakeCarrier
 from local_stack.webhook_retry import WebhookOutbox
 
 log = logging.getLogger("local_stack")
