@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local_stack.webhook_retry import WebhookOutbox
-from orders.logic.carriers import SIGNATURE_HEADER, sign
 
 log = logging.getLogger("local_stack.carrier")
 
@@ -44,6 +43,9 @@ class FakeCarrier:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def attach(self, outbox: WebhookOutbox, webhook_url: str) -> None:
+        # The layer's package is importable once the stack has put shared/ on the path (runtime.py).
+        from orders.logic.carriers import SIGNATURE_HEADER, sign
+
         self.outbox, self.webhook_url = outbox, webhook_url
         outbox.register(NAME, lambda body: {SIGNATURE_HEADER: sign(self.secret, int(time.time()), body.encode())})
 
