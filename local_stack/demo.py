@@ -244,21 +244,32 @@ def ship(demo: Demo) -> str:
         f"{path}/shipments",
         as_user="warehouse",
         groups=("ops",),
-        json={"carrier": "DHL", "tracking_number": "JD014600006281230704"},
+        json={"carrier": "fakecarrier", "tracking_number": "FC0146000062"},
     )
     demo.check(shipped["status"] == "SHIPPED", f"after shipping: {shipped['status']}")
-    return "paid order waits in PENDING_SHIPMENT; ops ships it with DHL JD014600006281230704 (a client may not: 403)"
+    return "paid order waits in PENDING_SHIPMENT; ops ships it with fakecarrier FC0146000062 (a client may not: 403)"
 
 
 def deliver(demo: Demo) -> str:
+    """The fake carrier calls back (signed) at each milestone; the client follows the parcel to delivery."""
     path = f"/orders/{demo.state['order']['order_id']}"
-    delivered = demo.call("POST", f"{path}/delivery", as_user="courier", groups=("ops",))
+
+    def arrived() -> dict[str, Any] | None:
+        tracking: dict[str, Any] = demo.call("GET", f"{path}/tracking", as_user="client")
+        return tracking if tracking["status"] == "delivered" else None
+
+    tracking = wait_for(demo, "the fake carrier's delivered callback", arrived, timeout=30.0)
+    milestones = " → ".join(event["status"] for event in tracking["events"])
+    delivered = order_status(demo, "order", "DELIVERED")
     confirmed = demo.call("POST", f"{path}/confirm-receipt", as_user="client")
     demo.check(confirmed["status"] == "COMPLETED", f"after confirming: {confirmed['status']}")
     demo.call("POST", f"{path}/confirm-receipt", as_user="client", expect=409)
     demo.call("POST", f"{path}/feedback", as_user="client", json={"rating": 5, "comment": "Lovely mug"}, expect=201)
     demo.state["order"] = confirmed
-    return f"ops records delivery ({delivered['status']}); client confirms receipt → COMPLETED and rates it 5/5"
+    return (
+        f"client follows the parcel: {milestones} (signed carrier callbacks) → order {delivered['status']}; "
+        "client confirms receipt → COMPLETED and rates it 5/5"
+    )
 
 
 def subscribe(demo: Demo) -> str:
@@ -444,7 +455,16 @@ def refunded(demo: Demo) -> str:
 
 def notifications(demo: Demo) -> str:
     order_id = demo.state["order"]["order_id"]
-    expected = {"order.paid", "order.shipped", "order.delivered", "refund.approved", "refund.completed"}
+    expected = {
+        "order.paid",
+        "order.shipped",
+        "tracking.picked_up",
+        "tracking.in_transit",
+        "tracking.out_for_delivery",
+        "order.delivered",
+        "refund.approved",
+        "refund.completed",
+    }
 
     def all_sent() -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = demo.call("GET", f"/_local/notifications?order_id={order_id}")["items"]
@@ -459,7 +479,25 @@ def notifications(demo: Demo) -> str:
         if latencies
         else ""
     )
+    carrier = carrier_latencies(demo, order_id, items)
+    if carrier:
+        measured += (
+            f"; carrier callback → notification sent: median {statistics.median(carrier):.0f} ms over "
+            f"{len(carrier)} milestones (max {max(carrier):.0f} ms)"
+        )
     return f"{len(items)} notification(s) to the client for {order_id}: {sent}{measured}"
+
+
+def carrier_latencies(demo: Demo, order_id: str, items: list[dict[str, Any]]) -> list[float]:
+    """Milliseconds from the carrier's callback (its signed event time) to the milestone's notification."""
+    events = demo.call("GET", f"/orders/{order_id}/tracking", as_user="client")["events"]
+    first: dict[str, str] = {}
+    for event in events:
+        first.setdefault(f"tracking.{event['status']}", event["occurred_at"])
+    first["order.delivered"] = first.get("tracking.delivered", "")
+    return [
+        (_instant(item["at"]) - _instant(first[item["event"]])) * 1000 for item in items if first.get(item["event"])
+    ]
 
 
 def notify_latencies(demo: Demo, order_id: str, items: list[dict[str, Any]]) -> list[float]:
@@ -589,7 +627,7 @@ STEPS: list[tuple[str, Step]] = [
     ("checkout", checkout),
     ("pay", pay),
     ("ship", ship),
-    ("deliver", deliver),
+    ("track", deliver),
     ("subscribe", subscribe),
     ("google", google_play),
     ("ticket", ticket),

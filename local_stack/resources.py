@@ -44,6 +44,8 @@ LOCAL_SENDER = "notifications@orders.local"
 LOCAL_SECRET_VALUES = {
     "StripeApiKeySecret": "sk_test_local_only_not_a_secret",
     "StripeWebhookSecret": "whsec_local_only_not_a_secret",
+    # The fake carrier's signing secret (local_stack/fake_carrier.py signs with it).
+    "CarrierSecrets": '{"fakecarrier": "carrier_local_only_not_a_secret"}',
 }
 
 

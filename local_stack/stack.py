@@ -24,6 +24,8 @@ import requests
 
 from local_stack.apigw import ApiGateway, PortInUse
 from local_stack.auth import issue_token
+from local_stack.fake_carrier import NAME as CARRIER_NAME
+from local_stack.fake_carrier import FakeCarrier
 from local_stack.fake_google_play import (
     PUSH_SERVICE_ACCOUNT,
     FakeGooglePlay,
@@ -131,6 +133,11 @@ class LocalStack:
         self.restored: dict[str, float] = {}  # items, stripe objects, reviews, seconds
         # Webhooks of the fake providers: retried with backoff until the API answers (kept on disk).
         self.webhooks = WebhookOutbox(state_dir / "webhooks.json" if state_dir else None)
+        # The fake parcel carrier: follows orders shipped with it and calls back, signed (fake_carrier.py).
+        self.carrier = FakeCarrier(
+            secret=json.loads(LOCAL_SECRET_VALUES["CarrierSecrets"])[CARRIER_NAME],
+            step_seconds=float(os.environ.get("FAKE_CARRIER_STEP_SECONDS", "2")),
+        )
 
     # --- public ------------------------------------------------------------------------------
     @property
@@ -216,6 +223,7 @@ class LocalStack:
         if self.api is not None:
             self.api.start()
         self._start_stream_consumers()
+        self._start_fake_carrier()
         self.webhooks.start()
         self.on_stop.append(self.webhooks.stop)
         self._rearm_reviews()
@@ -345,6 +353,27 @@ class LocalStack:
                 self.webhooks.submit("stripe", fake.webhook_url, json.dumps(delivery.event), label=label)
 
         fake.deliver = deliver  # type: ignore[method-assign]
+
+    def _start_fake_carrier(self) -> None:
+        """The fake carrier reads OrdersTable's stream (as a carrier learns of a parcel when it is handed over)."""
+        assert self.created is not None
+        if self.api is None or "OrdersTable" not in self.created.tables:
+            return
+        self.carrier.attach(self.webhooks, f"{self.api.url}/webhooks/carriers/{CARRIER_NAME}")
+        arn = self.client("dynamodb").describe_table(TableName=self.created.tables["OrdersTable"])["Table"][
+            "LatestStreamArn"
+        ]
+        poller = StreamPoller(
+            self.client("dynamodbstreams"),
+            arn,
+            self.carrier.consume,
+            starting_position="TRIM_HORIZON",
+            poll_interval=STREAM_IDLE_POLL_SECONDS,
+        )
+        poller.start()
+        self.on_stop.append(poller.stop)
+        self.on_stop.append(self.carrier.stop)
+        self.on_stop.append(on_stream_record(poller.wake))
 
     # --- parts -------------------------------------------------------------------------------
     def _start_moto(self) -> None:

@@ -77,6 +77,18 @@ PROVIDER_REQUESTS: dict[str, dict[str, Any]] = {
             "subscription": "projects/example/subscriptions/play-rtdn",
         },
     },
+    # The signature is a placeholder (tests sign their own bodies with orders.logic.carriers.sign).
+    "carrier_tracking_carrier_webhook": {
+        "headers": {"X-Carrier-Signature": "t=1795320000,v1=" + "0" * 64},
+        "body": {
+            "event_id": "evt_carrier_0001",
+            "reference": "ord_0123456789abcdef0123456789abcdef",
+            "tracking_number": "JD014600006281230704",
+            "status": "in_transit",
+            "occurred_at": "2026-11-28T12:00:00Z",
+            "location": "Leipzig hub",
+        },
+    },
 }
 
 

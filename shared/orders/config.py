@@ -56,6 +56,10 @@ class Config(BaseModel):
     stripe_webhook_secret_arn: str | None = Field(default=None, alias="STRIPE_WEBHOOK_SECRET_ARN")
     apple_api_key_secret_arn: str | None = Field(default=None, alias="APPLE_API_KEY_SECRET_ARN")
     google_service_account_secret_arn: str | None = Field(default=None, alias="GOOGLE_SERVICE_ACCOUNT_SECRET_ARN")
+    # JSON {"<carrier>": "<signing secret>"}: one secret holds every carrier's (docs/fulfilment.md).
+    carrier_secrets_secret_arn: str | None = Field(default=None, alias="CARRIER_SECRETS_SECRET_ARN")
+    # How long a carrier event id is remembered for dedupe (DynamoDB TTL on the dedupe item).
+    carrier_event_dedupe_days: int = Field(default=30, ge=1, le=365, alias="CARRIER_EVENT_DEDUPE_DAYS")
     # How long a secret value is cached in the execution environment before it is read again (rotation).
     secrets_max_age_seconds: int = Field(default=300, ge=0, le=86_400, alias="SECRETS_MAX_AGE_SECONDS")
     # Unset: Stripe's own API. The local stack points it at its fake Stripe on loopback.

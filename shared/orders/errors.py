@@ -449,3 +449,10 @@ class MerchantProfileNotFound(NotFound):
 class OwnListingReview(Forbidden):
     code = "OWN_LISTING_REVIEW"
     default_message = "A reviewer cannot decide a listing of their own shop."
+
+
+class ShipmentMismatch(Conflict):
+    """A carrier callback whose carrier or tracking number is not the order's shipment: nothing changes."""
+
+    code = "SHIPMENT_MISMATCH"
+    default_message = "This carrier and tracking number are not this order's shipment."

@@ -32,6 +32,7 @@ class SecretName(StrEnum):
     STRIPE_WEBHOOK_SECRET = "STRIPE_WEBHOOK_SECRET"  # noqa: S105 - a name, not a value
     APPLE_API_KEY = "APPLE_API_KEY"
     GOOGLE_SERVICE_ACCOUNT_JSON = "GOOGLE_SERVICE_ACCOUNT_JSON"
+    CARRIER_SECRETS = "CARRIER_SECRETS"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ SECRETS: dict[SecretName, SecretSpec] = {
             "google_service_account_secret_arn",
             "google",
             "Google Play Developer API service-account key file (JSON, androidpublisher scope)",
+        ),
+        SecretSpec(
+            SecretName.CARRIER_SECRETS,
+            "CarrierSecrets",
+            "carrier_secrets_secret_arn",
+            "carriers",
+            'Carrier callback signing secrets, JSON {"<carrier>": "<secret>"} (one entry per carrier)',
         ),
     )
 }

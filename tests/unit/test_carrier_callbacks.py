@@ -16,7 +16,8 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def body(status: str = "in_transit", occurred_at: str = "2026-11-28T11:59:00Z", **extra: str) -> bytes:
-    payload = {"event_id": "ev_1", "tracking_number": "1Z999", "status": status, "occurred_at": occurred_at}
+    payload = {"event_id": "ev_1", "reference": "ord_1", "tracking_number": "1Z999", "status": status}
+    payload["occurred_at"] = occurred_at
     payload.update(extra)
     return json.dumps(payload).encode()
 

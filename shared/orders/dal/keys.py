@@ -10,6 +10,9 @@
     ticket             ORDER#<id>                     TICKET#<ticket id>                    GSI3 OPEN / ANSWERED
     notification       ORDER#<id>                     NOTIFY#<change>#<channel>[#<device>]  dedupe + what was sent
     bus event          ORDER#<id>                     EVENT#<change>                        dedupe for the bus
+    tracking event     ORDER#<id>                     TRACKEVENT#<occurred_at>#<event id>   dal/tracking.py
+    tracking state     ORDER#<id>                     TRACKING, TRACKING#MILESTONE#<status> state; once each
+    carrier event seen CARRIEREVENT#<carrier>#<id>    CARRIEREVENT                          callback dedupe, TTL
     preferences        USER#<uid>                     PREFERENCES
     device             USER#<uid>                     DEVICE#<device id>
     entitlement        USER#<uid>                     ENTITLEMENT#<order id>#<sku>          one per order line

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from orders.dal.payments import PaymentsRepository
     from orders.dal.refunds import RefundsRepository
     from orders.dal.reports import ReportsRepository
+    from orders.dal.tracking import TrackingRepository
     from orders.dal.users import UsersRepository
     from orders.dal.workflow import RefundWorkflow
     from orders.logic.search import ProductSearch
@@ -73,6 +74,13 @@ def aftersales_repository() -> AfterSalesRepository:
     from orders.dal.aftersales import AfterSalesRepository
 
     return AfterSalesRepository(get_config().table("orders_table"))
+
+
+@per_environment
+def tracking_repository() -> TrackingRepository:
+    from orders.dal.tracking import TrackingRepository
+
+    return TrackingRepository(get_config().table("orders_table"))
 
 
 def refunds_repository() -> RefundsRepository:

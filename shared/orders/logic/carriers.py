@@ -52,6 +52,8 @@ class CarrierEvent(Model):
     """One callback body, as the carrier sends it."""
 
     event_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+    # The shipper's reference given to the carrier when the label was booked: our order id.
+    reference: Annotated[str, Field(min_length=1, max_length=64)]
     tracking_number: Annotated[str, Field(min_length=1, max_length=64)]
     status: TrackingStatus
     occurred_at: UtcDateTime

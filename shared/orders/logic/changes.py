@@ -60,6 +60,8 @@ KINDS: Mapping[str, Kind] = {
         Kind("REFUND", "refund", "refund_id", "Refund Status Changed"),
         Kind("TICKET", "ticket", "ticket_id", "Ticket Status Changed"),
         Kind("LISTING", "listing", "listing_id", "Listing Status Changed", scope_attr="merchant_id"),
+        # One item per milestone a parcel reaches, written once (orders.dal.tracking).
+        Kind("TRACKING", "tracking", "milestone_id", "Tracking Milestone Reached", status_attr="milestone"),
     )
 }
 
@@ -118,6 +120,13 @@ RULES: tuple[Rule, ...] = (
     Rule("LISTING", "APPROVED", "listing.approved", notify_user=True),
     Rule("LISTING", "REJECTED", "listing.rejected", notify_user=True),
     Rule("LISTING", "FAILED", "listing.failed", notify_user=True),
+    # --- carrier tracking: each milestone once (a late, older event never creates one) ---
+    Rule("TRACKING", "picked_up", "tracking.picked_up", notify_user=True, from_status=CREATED),
+    Rule("TRACKING", "in_transit", "tracking.in_transit", notify_user=True, from_status=CREATED),
+    Rule("TRACKING", "out_for_delivery", "tracking.out_for_delivery", notify_user=True, from_status=CREATED),
+    # The order's own SHIPPED → DELIVERED change (order.delivered) tells the user: not twice.
+    Rule("TRACKING", "delivered", "tracking.delivered", notify_user=False, from_status=CREATED),
+    Rule("TRACKING", "exception", "tracking.exception", notify_user=True, from_status=CREATED),
 )
 
 

@@ -52,6 +52,31 @@ _EN: dict[str, Template] = {
         "Next: confirm receipt in the app, or rate your order. Something wrong? Open a ticket.",
         "Order {order_id} delivered. Confirm receipt in the app.",
     ),
+    "tracking.picked_up": Template(
+        "Order {order_id}: parcel picked up",
+        "{carrier} picked up the parcel of your order {order_id} (tracking number {tracking_number}).\n\n"
+        "Next: we will tell you when it is on its way.",
+        "Order {order_id}: {carrier} picked up your parcel.",
+    ),
+    "tracking.in_transit": Template(
+        "Order {order_id}: parcel in transit",
+        "The parcel of your order {order_id} is in transit with {carrier} (tracking number {tracking_number}). "
+        "Last seen: {location}.\n\nNext: we will tell you when it is out for delivery.",
+        "Order {order_id}: parcel in transit.",
+    ),
+    "tracking.out_for_delivery": Template(
+        "Order {order_id}: out for delivery today",
+        "The parcel of your order {order_id} is out for delivery with {carrier} (tracking number "
+        "{tracking_number}).\n\nNext: make sure someone can receive it.",
+        "Order {order_id}: out for delivery today.",
+    ),
+    "tracking.exception": Template(
+        "Order {order_id}: a problem with your parcel",
+        "{carrier} reported a problem delivering the parcel of your order {order_id} (tracking number "
+        "{tracking_number}).\n\nNext: our support team has opened a ticket and will contact you; "
+        "you can follow it in the app.",
+        "Order {order_id}: delivery problem; support will contact you.",
+    ),
     "order.cancelled": Template(
         "Order {order_id} was cancelled",
         "Your order {order_id} ({total}) was cancelled. {cancel_payment}\n\nItems:\n{items}\n\n"
@@ -141,6 +166,28 @@ _ZH: dict[str, Template] = {
         "订单 {order_id} 已送达",
         "您的订单 {order_id} 已送达。\n\n商品：\n{items}\n\n下一步：请在应用中确认收货或评价订单；如有问题请提交工单。",
         "订单 {order_id} 已送达，请在应用中确认收货。",
+    ),
+    "tracking.picked_up": Template(
+        "订单 {order_id}：包裹已揽收",
+        "{carrier} 已揽收您订单 {order_id} 的包裹（运单号 {tracking_number}）。\n\n下一步：包裹发出后我们会通知您。",
+        "订单 {order_id}：{carrier} 已揽收包裹。",
+    ),
+    "tracking.in_transit": Template(
+        "订单 {order_id}：包裹运输中",
+        "您订单 {order_id} 的包裹正由 {carrier} 运输中（运单号 {tracking_number}），最新位置：{location}。\n\n"
+        "下一步：派送时我们会通知您。",
+        "订单 {order_id}：包裹运输中。",
+    ),
+    "tracking.out_for_delivery": Template(
+        "订单 {order_id}：包裹派送中",
+        "您订单 {order_id} 的包裹今天由 {carrier} 派送（运单号 {tracking_number}）。\n\n下一步：请确保有人签收。",
+        "订单 {order_id}：包裹今天派送。",
+    ),
+    "tracking.exception": Template(
+        "订单 {order_id}：包裹配送异常",
+        "{carrier} 报告您订单 {order_id} 的包裹配送异常（运单号 {tracking_number}）。\n\n"
+        "下一步：客服已为您创建工单并会联系您，可在应用中查看。",
+        "订单 {order_id}：配送异常，客服将联系您。",
     ),
     "order.cancelled": Template(
         "订单 {order_id} 已取消",
@@ -294,6 +341,7 @@ def context(change_new: Mapping[str, Any], order: Mapping[str, Any] | None, loca
         "sku": change_new.get("sku"),
         "reason_code": change_new.get("reason_code"),
         "reason": change_new.get("reason"),
+        "location": change_new.get("location"),
     }
 
 
