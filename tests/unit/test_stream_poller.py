@@ -167,7 +167,7 @@ def test_settings_from_the_template() -> None:
         "bisect": True,
         "starting_position": "TRIM_HORIZON",
         "max_record_age_seconds": 3600.0,
-        "filters": [{"dynamodb": {"NewImage": {"type": {"S": ["ORDER", "PAYMENT", "REFUND", "TICKET"]}}}}],
+        "filters": [{"dynamodb": {"NewImage": {"type": {"S": ["ORDER", "PAYMENT", "REFUND", "TICKET", "TRACKING"]}}}}],
     }
 
 
