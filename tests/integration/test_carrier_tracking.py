@@ -66,7 +66,7 @@ def tracking(api: Api, oid: str, user: str = "user-0001", groups: tuple[str, ...
 
 
 def order_status(api: Api, oid: str) -> str:
-    response = api(api_event("order_query_get_order", path_params={"order_id": oid}))
+    response = api(api_event("orders_get_order", path_params={"order_id": oid}))
     return str(response.body["status"])
 
 
@@ -161,7 +161,7 @@ def test_delivered_moves_the_order_once(api: Api, runtime: Any, ddb: Any) -> Non
         assert callback(api, oid, "delivered", event_id=event_id, minutes=30).status == 200
     # Then the order is DELIVERED through exactly one transition, made by the carrier
     assert order_status(api, oid) == "DELIVERED"
-    timeline = api(api_event("order_query_get_events", path_params={"order_id": oid})).body["items"]
+    timeline = api(api_event("orders_get_timeline", path_params={"order_id": oid})).body["items"]
     delivered = [e for e in timeline if e.get("to_status") == "DELIVERED"]
     assert len(delivered) == 1 and delivered[0]["actor"] == f"carrier:{CARRIER}"
 

@@ -167,7 +167,9 @@ def test_settings_from_the_template() -> None:
         "bisect": True,
         "starting_position": "TRIM_HORIZON",
         "max_record_age_seconds": 3600.0,
-        "filters": [{"dynamodb": {"NewImage": {"type": {"S": ["ORDER", "PAYMENT", "REFUND", "TICKET", "LISTING"]}}}}],
+        "filters": [
+            {"dynamodb": {"NewImage": {"type": {"S": ["ORDER", "PAYMENT", "REFUND", "TICKET", "LISTING", "TRACKING"]}}}}
+        ],
     }
     # Exactly the item types notify has rules for: a kind left out of the filter would never be heard of
     from orders.logic.changes import KINDS
