@@ -456,3 +456,21 @@ def test_apple_root_certificates_ship_in_the_layer_not_in_the_environment() -> N
         "63343abfb89a6a03ebb57e9b3f5fa7be7c4f5c756f3017b3a8c488c3653e9179"
     )
     assert Path(roots[0]).is_relative_to(ROOT / "shared")  # the layer's ContentUri
+
+
+def test_the_dashboard_shows_errors_and_throttles_of_every_function() -> None:
+    # Given every function of the template and the ops dashboard's body
+    functions = set(resources(TEMPLATE, "AWS::Serverless::Function"))
+    body = TEMPLATE["Resources"]["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    # Then each function has its Errors and its Throttles line (a function added without them is unwatched)
+    for metric in ("Errors", "Throttles"):
+        missing = {f for f in functions if f'["AWS/Lambda","{metric}","FunctionName","${{{f}}}"]' not in body}
+        assert missing == set(), (metric, sorted(missing))
+
+
+def test_every_provider_secret_is_in_the_output_make_secrets_reads() -> None:
+    # Given the secrets the stack creates empty and the SecretArns output
+    secrets = set(resources(TEMPLATE, "AWS::SecretsManager::Secret"))
+    listed = {ref["Ref"] for ref in TEMPLATE["Outputs"]["SecretArns"]["Value"]["Fn::Join"][1]}
+    # Then an operator told to fill them finds every one
+    assert listed == secrets
