@@ -50,6 +50,10 @@ def test_after_a_token_refresh_the_boundary_lookup_is_answered_by_the_fake(googl
         session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
         session.get(f"{google.url}/androidpublisher/v3/applications/app/purchases/products/p/tokens/t", timeout=5)
         answered = lookups(google.fake)
+        # (the background thread stores the answer after the fake has recorded the request: wait for it)
+        deadline = time.monotonic() + 10.0
+        while credentials.regional_access_boundary != NO_REGIONAL_BOUNDARY and time.monotonic() < deadline:
+            time.sleep(0.05)
     # Then google-auth asked the fake for the account's allowed locations, with the token, and has no boundary
     assert answered == [("GET", LOOKUP, 200)]
     assert credentials.regional_access_boundary == NO_REGIONAL_BOUNDARY
