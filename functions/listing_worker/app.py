@@ -6,7 +6,6 @@ match (``ConcurrentModification`` is retried, anything else is caught → ``mark
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -14,21 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from orders.logic import listings
+from orders.models.workflow import StepError
 from orders.observability import logger, metrics, tracer
-
-
-class StepError(BaseModel):
-    """What a Catch puts at ResultPath: the error name and its cause (a Lambda error payload as JSON)."""
-
-    Error: str = "Unknown"
-    Cause: str = ""
-
-    def describe(self) -> str:
-        try:
-            message = json.loads(self.Cause).get("errorMessage")
-        except (ValueError, AttributeError):
-            message = None
-        return f"{self.Error}: {message or self.Cause}".strip()
 
 
 class Task(BaseModel):

@@ -7,7 +7,6 @@ left to Lambda on purpose: their class name is the error the state machine's Ret
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -16,21 +15,8 @@ from pydantic import BaseModel
 
 import orders.adapters.refund_gateway as gateways
 from orders.logic import refunds
+from orders.models.workflow import StepError
 from orders.observability import logger, metrics, tracer
-
-
-class StepError(BaseModel):
-    """What a Catch puts at ResultPath: the error name and its cause (a Lambda error payload as JSON)."""
-
-    Error: str = "Unknown"
-    Cause: str = ""
-
-    def describe(self) -> str:
-        try:
-            message = json.loads(self.Cause).get("errorMessage")
-        except (ValueError, AttributeError):
-            message = None
-        return f"{self.Error}: {message or self.Cause}".strip()
 
 
 class Task(BaseModel):
