@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
+from orders.http import CurrentCaller, build_resolver, lambda_entry, owner_or, requires_role
 from orders.logic import aftersales
 from orders.models.aftersales import Feedback, Ticket, TicketStatus
 from orders.models.api import FeedbackOut, FeedbackRequest, ReplyRequest, TicketList, TicketOut, TicketRequest
@@ -26,8 +26,13 @@ def _feedback(feedback: Feedback) -> FeedbackOut:
 
 
 @router.post(
-    "/orders/<order_id>/feedback", summary="Rate a delivered order (owner, once)", tags=["after-sales"], status_code=201
+    "/orders/<order_id>/feedback",
+    summary="Rate a delivered order (owner, once)",
+    description="A rating 1..5 once the order is delivered",
+    tags=["after-sales"],
+    status_code=201,
 )
+@owner_or()
 def leave_feedback(order_id: OrderId, body: FeedbackRequest, caller: CurrentCaller) -> FeedbackOut:
     return _feedback(aftersales.leave_feedback(order_id, body, user_id=caller.user_id))
 
@@ -35,6 +40,7 @@ def leave_feedback(order_id: OrderId, body: FeedbackRequest, caller: CurrentCall
 @router.post(
     "/orders/<order_id>/tickets", summary="Open a support ticket (owner)", tags=["after-sales"], status_code=201
 )
+@owner_or()
 def open_ticket(order_id: OrderId, body: TicketRequest, caller: CurrentCaller) -> TicketOut:
     return _ticket(aftersales.open_ticket(order_id, body, user_id=caller.user_id))
 
@@ -52,11 +58,13 @@ def ticket_queue(
 
 
 @router.get("/tickets/<ticket_id>", summary="Read a ticket (owner or support)", tags=["after-sales"])
+@owner_or(Role.SUPPORT)
 def get_ticket(ticket_id: TicketId, caller: CurrentCaller) -> TicketOut:
     return _ticket(aftersales.get_ticket(ticket_id, user_id=caller.user_id, groups=caller.groups))
 
 
 @router.post("/tickets/<ticket_id>/replies", summary="Reply (owner or support)", tags=["after-sales"])
+@owner_or(Role.SUPPORT)
 def reply(ticket_id: TicketId, body: ReplyRequest, caller: CurrentCaller) -> TicketOut:
     return _ticket(aftersales.reply(ticket_id, body.message, user_id=caller.user_id, groups=caller.groups))
 

@@ -16,12 +16,24 @@ from orders.models.api import CartItemRequest, CartOut, CheckoutOut, CheckoutReq
 router = Router()
 
 
-@router.get("/cart", summary="My cart, at current prices", tags=["cart"])
+@router.get(
+    "/cart",
+    summary="My cart, at current prices",
+    description="Each line at the current price, `available` (on sale, enough stock), `line_total`, the cart "
+    "`version` and when it expires if left idle (`CART_IDLE_HOURS`, DynamoDB TTL)",
+    tags=["cart"],
+)
 def get_cart(caller: CurrentCaller) -> CartOut:
     return cart.get_cart(caller.user_id)
 
 
-@router.put("/cart/items/<sku>", summary="Set how many of a product my cart holds (0 removes it)", tags=["cart"])
+@router.put(
+    "/cart/items/<sku>",
+    summary="Set how many of a product my cart holds (0 removes it)",
+    description='`{"quantity"}`, 0..999; 404 `PRODUCT_NOT_FOUND`, 422 `PRODUCT_NOT_FOR_SALE`, `CART_TOO_MANY_LINES` '
+    "(`CART_MAX_LINES`)",
+    tags=["cart"],
+)
 def put_item(
     sku: Annotated[
         str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", examples=["mug-classic"])
@@ -32,7 +44,7 @@ def put_item(
     return cart.set_quantity(caller.user_id, sku, body.quantity)
 
 
-@router.delete("/cart", summary="Empty my cart", tags=["cart"])
+@router.delete("/cart", summary="Empty my cart", description="204", tags=["cart"])
 def delete_cart(caller: CurrentCaller) -> Response[None]:
     cart.clear(caller.user_id)
     return Response(status_code=204)
@@ -51,7 +63,17 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/cart/checkout", summary="Check my cart out: one order per merchant", tags=["cart"], status_code=201)
+@router.post(
+    "/cart/checkout",
+    summary="Check my cart out: one order per merchant",
+    description='`Idempotency-Key` header, `{"shipping_address"?, "cart_version"?}` → 201 `{"orders"}`: one order '
+    "per merchant (each with its own shipping fee), prices read again; 409 `CART_PRICES_CHANGED` with `differences` "
+    "when a price or availability changed since the line was set (set it again to accept), 409 `CART_CHANGED` when "
+    "the cart is not `cart_version`, 409 `OUT_OF_STOCK`; every order, reservation and the cart's removal in one "
+    "transaction (at most `CART_MAX_LINES` = 30 lines so it stays within 100 items); a retry returns the same orders",
+    tags=["cart"],
+    status_code=201,
+)
 def post_checkout(body: CheckoutRequest, caller: CurrentCaller, idempotency_key: IdempotencyKey) -> CheckoutOut:
     command = Checkout(user_id=caller.user_id, idempotency_key=idempotency_key, request=body)
     return CheckoutOut(orders=[OrderOut.of(order) for order in checkout(command, router.lambda_context)])

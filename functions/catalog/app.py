@@ -15,7 +15,14 @@ from orders.params import Sku
 router = Router()
 
 
-@router.get("/products", summary="Products on sale: browse a category or search by keyword", tags=["catalog"])
+@router.get(
+    "/products",
+    summary="Products on sale: browse a category or search by keyword",
+    description='`{"items", "next_cursor"}`: a category in name order, everything category by category, or `q`: '
+    "products having every word (case- and accent-insensitive, Chinese by character bigrams); Queries of index "
+    "items, never a Scan ([docs/search.md](docs/search.md)); 422 `SEARCH_QUERY_EMPTY`, `SEARCH_QUERY_TOO_LONG`",
+    tags=["catalog"],
+)
 def list_products(
     category: Annotated[
         str | None,
@@ -42,7 +49,12 @@ def list_products(
     return ProductList(items=[ProductOut.of(product) for product in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/products/<sku>", summary="One product", tags=["catalog"])
+@router.get(
+    "/products/<sku>",
+    summary="One product",
+    description="Any product by sku (also hidden ones); each product has a `merchant_id`, a `category` and `tags`",
+    tags=["catalog"],
+)
 def get_product(sku: Sku) -> ProductOut:
     return ProductOut.of(catalog.get_product(sku))
 

@@ -26,7 +26,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/orders", summary="Place an order", tags=["orders"], status_code=201)
+@router.post(
+    "/orders",
+    summary="Place an order",
+    description='`{"items": [{"sku", "quantity"}], "shipping_address"?}` → 201; prices come from the catalog',
+    tags=["orders"],
+    status_code=201,
+)
 def create_order(body: CreateOrderRequest, caller: CurrentCaller, idempotency_key: IdempotencyKey = None) -> OrderOut:
     command = PlaceOrder(user_id=caller.user_id, idempotency_key=idempotency_key, request=body)
     return OrderOut.of(place_order(command, router.lambda_context))

@@ -11,7 +11,12 @@ from orders.models.api import EntitlementList
 router = Router()
 
 
-@router.get("/me/entitlements", summary="My entitlements", tags=["fulfilment"])
+@router.get(
+    "/me/entitlements",
+    summary="My entitlements",
+    description="Virtual goods and subscriptions granted",
+    tags=["fulfilment"],
+)
 def my_entitlements(caller: CurrentCaller) -> EntitlementList:
     return EntitlementList(items=fulfilment.my_entitlements(caller.user_id))
 

@@ -26,22 +26,31 @@ from orders.params import Sku
 router = Router()
 
 MERCHANT = "merchant"
+PROFILE = "The shop's name, contact and support e-mail"
+LISTING = (
+    "A listing: automatic checks, then human review; live only once approved ([docs/merchants.md](docs/merchants.md))"
+)
 
 
-@router.get("/merchant/profile", summary="My shop's profile (merchant)", tags=["merchants"])
+@router.get("/merchant/profile", summary="My shop's profile (merchant)", description=PROFILE, tags=["merchants"])
 @requires_role(MERCHANT)
 def get_profile(caller: CurrentCaller) -> MerchantProfileOut:
     return MerchantProfileOut.of(merchants.get_profile(caller.require_merchant()))
 
 
-@router.put("/merchant/profile", summary="Set my shop's profile (merchant)", tags=["merchants"])
+@router.put("/merchant/profile", summary="Set my shop's profile (merchant)", description=PROFILE, tags=["merchants"])
 @requires_role(MERCHANT)
 def put_profile(body: MerchantProfileRequest, caller: CurrentCaller) -> MerchantProfileOut:
     profile = merchants.put_profile(caller.require_merchant(), body, user_id=caller.user_id)
     return MerchantProfileOut.of(profile)
 
 
-@router.get("/merchant/orders", summary="My shop's orders, newest first (merchant)", tags=["merchants"])
+@router.get(
+    "/merchant/orders",
+    summary="My shop's orders, newest first (merchant)",
+    description="Another shop's order is 404 everywhere",
+    tags=["merchants"],
+)
 @requires_role(MERCHANT)
 def list_orders(
     caller: CurrentCaller,
@@ -58,6 +67,7 @@ def list_orders(
 @router.post(
     "/merchant/products",
     summary="Propose a new product: checked, then reviewed (merchant)",
+    description=LISTING,
     tags=["merchants"],
     status_code=202,
 )
@@ -70,6 +80,7 @@ def propose_product(body: ListingCreateRequest, caller: CurrentCaller) -> Listin
 @router.patch(
     "/merchant/products/<sku>",
     summary="Propose a change to my product: checked, then reviewed (merchant)",
+    description=LISTING,
     tags=["merchants"],
     status_code=202,
 )

@@ -7,17 +7,20 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.http import CurrentCaller, build_resolver, lambda_entry, owner_or
 from orders.logic import ordering
 from orders.models.api import InvoiceOut, OrderList, OrderOut, TimelineEventOut, TimelineOut
 from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
 from orders.params import OrderId
+from orders.roles import STAFF_READERS
 
 router = Router()
 
 
-@router.get("/orders", summary="List my orders, newest first", tags=["orders"])
+@router.get(
+    "/orders", summary="List my orders, newest first", description='`{"items", "next_cursor"}`', tags=["orders"]
+)
 def list_orders(
     caller: CurrentCaller,
     status: Annotated[OrderStatus | None, Query(examples=["PENDING_PAYMENT"])] = None,
@@ -31,24 +34,38 @@ def list_orders(
 
 
 @router.get("/orders/<order_id>", summary="Read an order", tags=["orders"])
+@owner_or(*STAFF_READERS)
 def get_order(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
     return OrderOut.of(ordering.get_order(order_id, user_id=caller.user_id, groups=caller.groups))
 
 
 @router.get("/orders/<order_id>/events", summary="An order's timeline", tags=["orders"])
+@owner_or(*STAFF_READERS)
 def get_timeline(order_id: OrderId, caller: CurrentCaller) -> TimelineOut:
     events = ordering.get_timeline(order_id, user_id=caller.user_id, groups=caller.groups)
     return TimelineOut(items=[TimelineEventOut.of(event) for event in events])
 
 
 @router.get(
-    "/orders/<order_id>/invoice", summary="An order's invoice: lines, totals, payments, refunds", tags=["orders"]
+    "/orders/<order_id>/invoice",
+    summary="An order's invoice: lines, totals, payments, refunds",
+    description="The payments in the ledger, the refunds (ours and those made at the provider); `paid`, "
+    "`refunded`, `balance`",
+    tags=["orders"],
 )
+@owner_or(*STAFF_READERS)
 def get_invoice(order_id: OrderId, caller: CurrentCaller) -> InvoiceOut:
     return ordering.get_invoice(order_id, user_id=caller.user_id, groups=caller.groups)
 
 
-@router.post("/orders/<order_id>/cancel", summary="Cancel an unpaid order", tags=["orders"])
+@router.post(
+    "/orders/<order_id>/cancel",
+    summary="Cancel an unpaid order",
+    description="Else 409; its started Stripe payment is cancelled too, and money that arrives anyway is refunded "
+    "automatically",
+    tags=["orders"],
+)
+@owner_or()
 def cancel_order(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
     return OrderOut.of(ordering.cancel_order(order_id, user_id=caller.user_id))
 

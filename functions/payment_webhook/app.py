@@ -12,7 +12,7 @@ import binascii
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from orders import errors
-from orders.http import build_resolver, lambda_entry
+from orders.http import build_resolver, lambda_entry, signed_by
 from orders.logic.payments import handle_event, parse_signed
 from orders.models.api import WebhookAck
 from orders.models.payment import Provider
@@ -33,16 +33,19 @@ def _receive(provider: Provider) -> WebhookAck:
 
 
 @router.post("/webhooks/stripe", summary="Stripe webhook (Stripe-Signature)", tags=["payments"])
+@signed_by("Stripe")
 def stripe_webhook() -> WebhookAck:
     return _receive(Provider.STRIPE)
 
 
 @router.post("/webhooks/apple", summary="App Store Server Notifications V2 (signed JWS)", tags=["payments"])
+@signed_by("Apple")
 def apple_webhook() -> WebhookAck:
     return _receive(Provider.APPLE)
 
 
 @router.post("/webhooks/google", summary="Google Play RTDN via Pub/Sub push (OIDC token)", tags=["payments"])
+@signed_by("Google")
 def google_webhook() -> WebhookAck:
     return _receive(Provider.GOOGLE)
 

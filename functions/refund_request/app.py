@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from orders.http import CurrentCaller, build_resolver, lambda_entry
+from orders.http import CurrentCaller, build_resolver, lambda_entry, owner_or
 from orders.logic import refunds
 from orders.models.api import RefundList, RefundOut, RefundRequest
 from orders.params import OrderId, RefundId
+from orders.roles import STAFF_READERS
 
 router = Router()
 
@@ -15,21 +16,26 @@ router = Router()
 @router.post(
     "/orders/<order_id>/refunds",
     summary="Ask for a refund of my order (reviewed unless small)",
+    description="202: the refund, reviewed by a reviewer (with a deadline) unless small "
+    "([docs/refunds.md](docs/refunds.md))",
     tags=["refunds"],
     status_code=202,
 )
+@owner_or()
 def request_refund(order_id: OrderId, body: RefundRequest, caller: CurrentCaller) -> RefundOut:
     refund = refunds.request_refund(order_id, user_id=caller.user_id, amount=body.amount, reason=body.reason)
     return RefundOut.of(refund)
 
 
 @router.get("/orders/<order_id>/refunds", summary="An order's refunds, oldest first", tags=["refunds"])
+@owner_or(*STAFF_READERS)
 def list_order_refunds(order_id: OrderId, caller: CurrentCaller) -> RefundList:
     items = refunds.list_order_refunds(order_id, user_id=caller.user_id, groups=caller.groups)
     return RefundList(items=[RefundOut.of(refund) for refund in items])
 
 
-@router.get("/refunds/<refund_id>", summary="Read a refund (its owner or a reviewer)", tags=["refunds"])
+@router.get("/refunds/<refund_id>", summary="Read a refund (its owner or staff)", tags=["refunds"])
+@owner_or(*STAFF_READERS)
 def get_refund(refund_id: RefundId, caller: CurrentCaller) -> RefundOut:
     return RefundOut.of(refunds.get_refund(refund_id, user_id=caller.user_id, groups=caller.groups))
 

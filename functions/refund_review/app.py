@@ -30,7 +30,12 @@ def review_queue(
     return RefundList(items=[RefundOut.of(refund) for refund in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/users/<user_id>/refunds", summary="A user's refunds, newest first (reviewers)", tags=["refunds"])
+@router.get(
+    "/users/<user_id>/refunds",
+    summary="A user's refunds, newest first (reviewers)",
+    description="The history behind a request",
+    tags=["refunds"],
+)
 @requires_role(REVIEWER)
 def refunds_of_user(
     user_id: UserId, caller: CurrentCaller, limit: Annotated[int | None, Query(ge=1, le=100)] = None

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
+from orders.http import CurrentCaller, build_resolver, lambda_entry, owner_or, requires_role
 from orders.logic import shipping
 from orders.models.api import OrderList, OrderOut, ShipmentRequest
 from orders.models.order import OrderStatus
@@ -48,7 +48,13 @@ def deliver(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
     return OrderOut.of(shipping.deliver(order_id, actor=f"ops:{caller.user_id}"))
 
 
-@router.post("/orders/<order_id>/confirm-receipt", summary="Confirm receipt (owner)", tags=["fulfilment"])
+@router.post(
+    "/orders/<order_id>/confirm-receipt",
+    summary="Confirm receipt (owner)",
+    description="Delivered → completed",
+    tags=["fulfilment"],
+)
+@owner_or()
 def confirm_receipt(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
     return OrderOut.of(shipping.confirm_receipt(order_id, user_id=caller.user_id))
 

@@ -124,6 +124,53 @@ def required_roles(func: Callable[..., Any]) -> tuple[Role, ...]:
     return tuple(getattr(func, _REQUIRED_ROLES, ()))
 
 
+# --- who else may call a route: declared for the API documents (the logic or the handler checks) ----
+_OWNER_OR = "__owner_or__"
+_SIGNED_BY = "__signed_by__"
+
+
+def owner_or(*readers: Role | str) -> Callable[[_Handler], _Handler]:
+    """Route decorator: the route acts on one user's own thing (an order, a refund, a ticket); its owner
+    may call it, and so may staff in ``readers`` (none: the owner only). Anyone else is told "not found"
+    by the logic (:func:`orders.roles.may_read`, which gets the caller's groups). This is a declaration:
+    tools/openapi.py lists it as the route's ``x-callers`` (the README's route table), and
+    tests/integration/test_callers.py checks it against what the route answers.
+    """
+    unknown = {str(role) for role in readers} - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    members = tuple(sorted(Role(role) for role in readers))
+
+    def mark(func: _Handler) -> _Handler:
+        setattr(func, _OWNER_OR, members)
+        return func
+
+    return mark
+
+
+def owner_readers(func: Callable[..., Any]) -> tuple[Role, ...] | None:
+    """The staff roles besides the owner that a route declared with :func:`owner_or` (None: not declared)."""
+    readers: tuple[Role, ...] | None = getattr(func, _OWNER_OR, None)
+    return readers
+
+
+def signed_by(sender: str) -> Callable[[_Handler], _Handler]:
+    """Route decorator for a route without a user token (``Auth: NONE`` in template.yaml): its caller is
+    ``sender`` (e.g. "Stripe"), proven by the request's signature, which the handler checks."""
+
+    def mark(func: _Handler) -> _Handler:
+        setattr(func, _SIGNED_BY, sender)
+        return func
+
+    return mark
+
+
+def signer(func: Callable[..., Any]) -> str | None:
+    """The sender a route declared with :func:`signed_by` (None: not declared)."""
+    sender: str | None = getattr(func, _SIGNED_BY, None)
+    return sender
+
+
 class _AuthorizeThenValidate(OpenAPIRequestValidationMiddleware):
     """Powertools' request validation, preceded by the route's role requirement.
 
