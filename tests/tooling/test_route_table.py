@@ -4,6 +4,7 @@ comes from the route's own declaration in its handler (orders.http: requires_rol
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -95,3 +96,13 @@ def test_a_declaration_that_contradicts_the_template_or_another_is_refused(
 def test_owner_or_refuses_unknown_roles() -> None:
     with pytest.raises(ValueError, match="unknown roles"):
         owner_or("admin")
+
+
+def test_every_route_on_a_users_order_refund_or_ticket_declares_who_may_call_it() -> None:
+    # Given the routes behind the authorizer whose path names a user's order, refund or ticket
+    owned = re.compile(r"\{(order_id|refund_id|ticket_id)\}")
+    for path, operations in COMMITTED["paths"].items():
+        for method, operation in operations.items():
+            if "security" in operation and owned.search(path):
+                # Then each declares owner_or or requires_role in its handler (else the table says "user")
+                assert operation["x-callers"] != ["user"], (method.upper(), path)
