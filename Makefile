@@ -122,9 +122,9 @@ ci-demo: $(VENV)/.installed ## Start the stack in the background on a free port,
 events: $(VENV)/.installed ## Regenerate events/*.json from the template's routes
 	$(PY) tools/make_events.py
 
-openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers, then the README's route table from it
+openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers, then the README's route table from it and docs/architecture.md's function table from the template
 	$(PY) tools/openapi.py > docs/openapi.json
-	$(PY) tools/route_table.py README.md docs/openapi.json
+	$(PY) tools/route_table.py README.md docs/openapi.json docs/architecture.md
 
 # python3.13 (the functions' runtime) for sam build and the layer's bytecode: on PATH, else pyenv's newest 3.13,
 # else one uv installed (`uv python install 3.13`). No package registry ships CPython builds: pyenv and uv download

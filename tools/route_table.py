@@ -1,24 +1,35 @@
-"""Write the README's route table from docs/openapi.json (`make openapi` runs it after tools/openapi.py).
+"""Write the README's route table from docs/openapi.json and docs/architecture.md's function table from
+template.yaml (`make openapi` runs it after tools/openapi.py).
 
 One row per operation, in the order of the document's tags, then by path: the method and path with its query
 parameters, who may call it (the operation's ``x-callers``: from the handler's ``requires_role``, ``owner_or``
 or ``signed_by`` declaration) and what it does (its summary and description). The table sits between two
 marker comments in README.md; everything around them is prose and is left alone.
-tests/tooling/test_route_table.py fails when the committed table is not what this writes.
-Usage: python tools/route_table.py [README.md] [docs/openapi.json]
+The function table lists each function of template.yaml with what triggers it (its API routes, stream,
+topic, schedule or state machine) and the first paragraph of its handler module's docstring, between its own
+markers in docs/architecture.md.
+tests/tooling/test_route_table.py fails when a committed table is not what this writes.
+Usage: python tools/route_table.py [README.md] [docs/openapi.json] [docs/architecture.md]
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
+
+from local_stack.template import load_template, resources  # noqa: E402
+
 BEGIN = "<!-- route table: written by `make openapi` (tools/route_table.py) from docs/openapi.json; do not edit -->"
 END = "<!-- end of route table -->"
 METHODS = ("get", "post", "put", "patch", "delete")
+FUNCTIONS_BEGIN = "<!-- function table: written by `make openapi` (tools/route_table.py); do not edit -->"
+FUNCTIONS_END = "<!-- end of function table -->"
 
 
 def _cell(text: str) -> str:
@@ -46,21 +57,77 @@ def render(document: dict[str, Any]) -> str:
     return "\n".join([*lines, END])
 
 
-def replace(text: str, table: str) -> str:
+def _ref(value: Any) -> str:
+    """The logical id a ``!Ref`` / ``!GetAtt`` names (``Fn::GetAtt: [OrdersTable, StreamArn]`` → OrdersTable)."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"]).split(".")[0]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    return str(value)
+
+
+def _trigger(event: dict[str, Any]) -> str:
+    kind, props = event["Type"], event["Properties"]
+    if kind == "Api":
+        return f"`{props['Method'].upper()} {props['Path']}`"
+    if kind == "DynamoDB":
+        return f"{_ref(props['Stream'])} stream" + (" (filtered)" if props.get("FilterCriteria") else "")
+    if kind == "SNS":
+        return f"SNS {_ref(props['Topic'])}"
+    if kind == "Schedule":
+        job = json.loads(props.get("Input") or "{}").get("job")
+        return f"`{props['Schedule']}`" + (f" {job}" if job else "")
+    return kind
+
+
+def function_rows(template: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(function and folder, triggered by, its handler's docstring) of every function, in template order."""
+    machines = {
+        _ref(value): name
+        for name, machine in resources(template, "AWS::Serverless::StateMachine").items()
+        for value in (machine["Properties"].get("DefinitionSubstitutions") or {}).values()
+    }
+    found = []
+    for name, function in resources(template, "AWS::Serverless::Function").items():
+        props = function["Properties"]
+        triggers = [_trigger(event) for event in (props.get("Events") or {}).values()]
+        if name in machines:
+            triggers.append(f"{machines[name]} task steps")
+        folder = str(props["CodeUri"]).rstrip("/")
+        doc = ast.get_docstring(ast.parse((ROOT / folder / "app.py").read_text())) or ""
+        found.append((f"{name} (`{folder}`)", ", ".join(triggers), doc.split("\n\n")[0].replace("``", "`")))
+    return found
+
+
+def render_functions(template: dict[str, Any]) -> str:
+    lines = [FUNCTIONS_BEGIN, "| function | triggered by | what it does |", "| --- | --- | --- |"]
+    lines += [f"| {_cell(a)} | {_cell(b)} | {_cell(c)} |" for a, b, c in function_rows(template)]
+    return "\n".join([*lines, FUNCTIONS_END])
+
+
+def replace(text: str, table: str, begin: str = BEGIN, end: str = END) -> str:
     """``text`` with the block between the markers (markers included) replaced by ``table``."""
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise ValueError(f"expected one {BEGIN!r} ... {END!r} block")
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    return text[:start] + table + text[end:]
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        raise ValueError(f"expected one {begin!r} ... {end!r} block")
+    start, stop = text.index(begin), text.index(end) + len(end)
+    return text[:start] + table + text[stop:]
 
 
-def main(readme: Path = ROOT / "README.md", openapi: Path = ROOT / "docs" / "openapi.json") -> None:
-    document = json.loads(openapi.read_text())
-    text = readme.read_text()
-    updated = replace(text, render(document))
+def _write(path: Path, table: str, begin: str, end: str) -> None:
+    text = path.read_text()
+    updated = replace(text, table, begin, end)
     if updated != text:
-        readme.write_text(updated)
+        path.write_text(updated)
+
+
+def main(
+    readme: Path = ROOT / "README.md",
+    openapi: Path = ROOT / "docs" / "openapi.json",
+    architecture: Path = ROOT / "docs" / "architecture.md",
+) -> None:
+    _write(readme, render(json.loads(openapi.read_text())), BEGIN, END)
+    _write(architecture, render_functions(load_template()), FUNCTIONS_BEGIN, FUNCTIONS_END)
 
 
 if __name__ == "__main__":
-    main(*(Path(arg) for arg in sys.argv[1:3]))
+    main(*(Path(arg) for arg in sys.argv[1:4]))

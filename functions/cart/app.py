@@ -1,4 +1,4 @@
-"""cart: ``GET /cart``, ``PUT /cart/items/{sku}``, ``DELETE /cart`` (the caller's own cart)."""
+"""cart: the caller's own cart (read it at current prices, set a line, empty it) and its checkout."""
 
 from __future__ import annotations
 

@@ -55,9 +55,10 @@ def doc_mentions(text: str) -> list[tuple[str, str]]:
         if m.group(2).startswith(NOT_API):
             continue
         head, _, last = m.group(2).rpartition("/")
-        # "POST /webhooks/stripe|apple|google" names three routes
-        several = "|" in last and "?" not in last
-        found += [(m.group(1), f"{head}/{name}") for name in last.split("|")] if several else [(m.group(1), m.group(2))]
+        # "POST /webhooks/stripe|apple|google" and "POST /webhooks/{stripe,apple,google}" name three routes
+        names = last.strip("{}").split(",") if re.fullmatch(r"\{[\w-]+(,[\w-]+)+\}", last) else last.split("|")
+        several = len(names) > 1 and "?" not in last
+        found += [(m.group(1), f"{head}/{name}") for name in names] if several else [(m.group(1), m.group(2))]
     return found
 
 
@@ -103,4 +104,9 @@ def test_the_clients_are_read_and_a_renamed_route_is_caught() -> None:
     assert code_mentions('demo.call("GET", f"/order/{oid}")') == [("GET", "/order/{oid}")]
     assert doc_mentions("then `GET /category` lists them") == [("GET", "/category")]
     assert code_mentions('Path("/tmp/x"), call("GET", "/_local/events")') == []
+    assert doc_mentions("``POST /webhooks/{stripe,apple,google}``") == [
+        ("POST", "/webhooks/stripe"),
+        ("POST", "/webhooks/apple"),
+        ("POST", "/webhooks/google"),
+    ]
     assert code_mentions("post(`/orders/${seg(id)}/cancel`)") == [("POST", "/orders/${seg(id)}/cancel")]

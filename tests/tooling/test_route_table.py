@@ -14,7 +14,17 @@ from local_stack.template import ROOT, function_specs, load_template
 from orders.http import owner_or, requires_role, signed_by
 from orders.roles import STAFF_READERS, Role
 from tools.openapi import callers
-from tools.route_table import BEGIN, END, render, replace, rows
+from tools.route_table import (
+    BEGIN,
+    END,
+    FUNCTIONS_BEGIN,
+    FUNCTIONS_END,
+    function_rows,
+    render,
+    render_functions,
+    replace,
+    rows,
+)
 
 README = ROOT / "README.md"
 COMMITTED = json.loads((ROOT / "docs" / "openapi.json").read_text())
@@ -25,6 +35,25 @@ def test_the_readme_route_table_is_what_make_openapi_writes() -> None:
     text = README.read_text()
     # Then the table between the markers is the one rendered from the document, and there is one
     assert replace(text, render(COMMITTED)) == text, "the README's route table is stale: run `make openapi`"
+
+
+def test_the_architecture_function_table_is_what_make_openapi_writes() -> None:
+    # Given docs/architecture.md and the template
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    # Then its function table is the one rendered from the template and the handlers' docstrings
+    table = render_functions(load_template())
+    assert replace(text, table, FUNCTIONS_BEGIN, FUNCTIONS_END) == text, "stale function table: run `make openapi`"
+
+
+def test_the_function_table_names_every_function_and_every_route_once() -> None:
+    specs = function_specs(load_template())
+    listed = function_rows(load_template())
+    assert [row[0].split(" ")[0] for row in listed] == list(specs)
+    routes = [f"`{r.method} {r.path}`" for spec in specs.values() for r in spec.routes]
+    triggers = ", ".join(row[1] for row in listed)
+    assert all(triggers.count(route + ",") + triggers.endswith(route) == 1 for route in routes)
+    # And the functions without an API say what runs them
+    assert "RefundStateMachine task steps" in triggers and "ListingStateMachine task steps" in triggers
 
 
 def test_the_table_has_one_row_per_route_of_the_template() -> None:
