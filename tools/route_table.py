@@ -77,7 +77,7 @@ def _trigger(event: dict[str, Any]) -> str:
     if kind == "Schedule":
         job = json.loads(props.get("Input") or "{}").get("job")
         return f"`{props['Schedule']}`" + (f" {job}" if job else "")
-    return kind
+    return str(kind)
 
 
 def function_rows(template: dict[str, Any]) -> list[tuple[str, str, str]]:
