@@ -4,7 +4,8 @@ template.yaml (`make openapi` runs it after tools/openapi.py).
 One row per operation, in the order of the document's tags, then by path: the method and path with its query
 parameters, who may call it (the operation's ``x-callers``: from the handler's ``requires_role``, ``owner_or``
 or ``signed_by`` declaration) and what it does (its summary and description). The table sits between two
-marker comments in README.md; everything around them is prose and is left alone.
+marker comments in README.md; everything around them is prose and is left alone. An area's doc holds the rows
+of its tags the same way (docs/refunds.md: ``<!-- route table (tags: refunds): written by ... -->``).
 The function table lists each function of template.yaml with what triggers it (its API routes, stream,
 topic, schedule or state machine) and the first paragraph of its handler module's docstring, between its own
 markers in docs/architecture.md.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,10 @@ from local_stack.template import load_template, resources  # noqa: E402
 
 BEGIN = "<!-- route table: written by `make openapi` (tools/route_table.py) from docs/openapi.json; do not edit -->"
 END = "<!-- end of route table -->"
+# An area's doc (docs/refunds.md) holds the rows of its tags: "<!-- route table (tags: refunds): written by ... -->".
+BLOCK = re.compile(
+    r"<!-- route table(?: \(tags: (?P<tags>[\w, -]+)\))?: written by [^>]*-->\n.*?" + re.escape(END), re.DOTALL
+)
 METHODS = ("get", "post", "put", "patch", "delete")
 FUNCTIONS_BEGIN = "<!-- function table: written by `make openapi` (tools/route_table.py); do not edit -->"
 FUNCTIONS_END = "<!-- end of function table -->"
@@ -36,13 +42,15 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def rows(document: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(method and path, who, what) of every operation, in table order."""
+def rows(document: dict[str, Any], tags: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(method and path, who, what) of every operation (of one of ``tags``, if any), in table order."""
     order = {tag["name"]: index for index, tag in enumerate(document.get("tags", []))}
     found: list[tuple[tuple[int, str, int], tuple[str, str, str]]] = []
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             (tag,) = operation["tags"]
+            if tags and tag not in tags:
+                continue
             query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
             where = f"`{method.upper()} {path}{'?' + '&'.join(f'{name}=' for name in query) if query else ''}`"
             what = operation["summary"] + (f". {operation['description']}" if operation.get("description") else "")
@@ -51,10 +59,29 @@ def rows(document: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [row for _, row in sorted(found)]
 
 
-def render(document: dict[str, Any]) -> str:
-    lines = [BEGIN, "| method and path | who | what |", "| --- | --- | --- |"]
-    lines += [f"| {_cell(where)} | {_cell(who)} | {_cell(what)} |" for where, who, what in rows(document)]
+def render(document: dict[str, Any], tags: tuple[str, ...] = ()) -> str:
+    begin = BEGIN.replace("route table:", f"route table (tags: {', '.join(tags)}):") if tags else BEGIN
+    lines = [begin, "| method and path | who | what |", "| --- | --- | --- |"]
+    lines += [f"| {_cell(where)} | {_cell(who)} | {_cell(what)} |" for where, who, what in rows(document, tags)]
     return "\n".join([*lines, END])
+
+
+def update(text: str, document: dict[str, Any]) -> str:
+    """``text`` with every route table block written again (each with its own tags)."""
+    known = {tag["name"] for tag in document.get("tags", [])}
+
+    def again(block: re.Match[str]) -> str:
+        tags = tuple(t.strip() for t in (block.group("tags") or "").split(",") if t.strip())
+        if set(tags) - known:
+            raise ValueError(f"unknown tags in a route table marker: {sorted(set(tags) - known)}")
+        return render(document, tags)
+
+    return BLOCK.sub(again, text)
+
+
+def documents_with_route_tables(root: Path = ROOT) -> list[Path]:
+    """README.md and every docs/*.md that holds a route table."""
+    return [path for path in [root / "README.md", *sorted(root.glob("docs/*.md"))] if BLOCK.search(path.read_text())]
 
 
 def _ref(value: Any) -> str:
@@ -125,7 +152,12 @@ def main(
     openapi: Path = ROOT / "docs" / "openapi.json",
     architecture: Path = ROOT / "docs" / "architecture.md",
 ) -> None:
-    _write(readme, render(json.loads(openapi.read_text())), BEGIN, END)
+    document = json.loads(openapi.read_text())
+    _write(readme, render(document), BEGIN, END)
+    for path in documents_with_route_tables(readme.parent):
+        text = path.read_text()
+        if update(text, document) != text:
+            path.write_text(update(text, document))
     _write(architecture, render_functions(load_template()), FUNCTIONS_BEGIN, FUNCTIONS_END)
 
 

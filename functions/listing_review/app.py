@@ -32,6 +32,8 @@ def review_queue(
 @router.post(
     "/listings/<listing_id>/decision",
     summary="Approve (on sale at once) or reject a listing (reviewer)",
+    description='`{"decision": "approve" | "reject", "note"?}`; 403 `OWN_LISTING_REVIEW`; 409 '
+    "`LISTING_ALREADY_DECIDED`, `LISTING_REVIEW_EXPIRED`",
     tags=["listings"],
 )
 @requires_role(REVIEWER)

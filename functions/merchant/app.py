@@ -26,9 +26,13 @@ from orders.params import Sku
 router = Router()
 
 MERCHANT = "merchant"
-PROFILE = "The shop's name, contact and support e-mail"
+PROFILE = (
+    "`shop_name`, `contact_name`, `contact_phone` (E.164, optional), `support_email`; 404 "
+    "`MERCHANT_PROFILE_NOT_FOUND` before the first PUT; every write conditional on the version read"
+)
 LISTING = (
-    "A listing: automatic checks, then human review; live only once approved ([docs/merchants.md](docs/merchants.md))"
+    "→ 202 a listing (`PENDING_REVIEW`, or `AUTO_REJECTED` by the automatic checks), live only once approved; 409 "
+    "`LISTING_ALREADY_OPEN` while another listing of the sku is under review"
 )
 
 
@@ -48,7 +52,7 @@ def put_profile(body: MerchantProfileRequest, caller: CurrentCaller) -> Merchant
 @router.get(
     "/merchant/orders",
     summary="My shop's orders, newest first (merchant)",
-    description="Another shop's order is 404 everywhere",
+    description='`{"items", "next_cursor"}`; another shop\'s order is 404 everywhere',
     tags=["merchants"],
 )
 @requires_role(MERCHANT)
@@ -80,7 +84,9 @@ def propose_product(body: ListingCreateRequest, caller: CurrentCaller) -> Listin
 @router.patch(
     "/merchant/products/<sku>",
     summary="Propose a change to my product: checked, then reviewed (merchant)",
-    description=LISTING,
+    description="Any of name, description, price, category, tags, images, active "
+    + LISTING
+    + "; another merchant's product is 404 `PRODUCT_NOT_FOUND`",
     tags=["merchants"],
     status_code=202,
 )
@@ -90,7 +96,12 @@ def propose_change(sku: Sku, body: ListingUpdateRequest, caller: CurrentCaller) 
     return ListingOut.of(listing)
 
 
-@router.get("/merchant/listings", summary="My shop's listings, newest first (merchant)", tags=["merchants"])
+@router.get(
+    "/merchant/listings",
+    summary="My shop's listings, newest first (merchant)",
+    description="With their status and reason",
+    tags=["merchants"],
+)
 @requires_role(MERCHANT)
 def list_listings(
     caller: CurrentCaller,

@@ -46,6 +46,8 @@ def refunds_of_user(
 @router.post(
     "/refunds/<refund_id>/decision",
     summary="Approve or reject a refund (reviewers; never on one's own order)",
+    description='`{"decision": "approve" | "reject", "note"?}` → 200 the refund; 403 `OWN_ORDER_REVIEW`; 409 '
+    "`REFUND_ALREADY_DECIDED`, `REVIEW_EXPIRED`, `REVIEW_NOT_OPEN`",
     tags=["refunds"],
 )
 @requires_role(REVIEWER)

@@ -32,7 +32,10 @@ def shipping_queue(
 
 
 @router.post(
-    "/orders/<order_id>/shipments", summary="Ship a physical order (ops; merchant: own orders)", tags=["fulfilment"]
+    "/orders/<order_id>/shipments",
+    summary="Ship a physical order (ops; merchant: own orders)",
+    description="Carrier + tracking number; another shop's order is 404 `ORDER_NOT_FOUND` to a merchant",
+    tags=["fulfilment"],
 )
 @requires_role(Role.OPS, Role.MERCHANT)
 def ship(order_id: OrderId, body: ShipmentRequest, caller: CurrentCaller) -> OrderOut:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,11 +20,13 @@ from tools.route_table import (
     END,
     FUNCTIONS_BEGIN,
     FUNCTIONS_END,
+    documents_with_route_tables,
     function_rows,
     render,
     render_functions,
     replace,
     rows,
+    update,
 )
 
 README = ROOT / "README.md"
@@ -135,3 +138,27 @@ def test_every_route_on_a_users_order_refund_or_ticket_declares_who_may_call_it(
             if "security" in operation and owned.search(path):
                 # Then each declares owner_or or requires_role in its handler (else the table says "user")
                 assert operation["x-callers"] != ["user"], (method.upper(), path)
+
+
+@pytest.mark.parametrize("path", documents_with_route_tables(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_route_table_in_the_docs_is_what_make_openapi_writes(path: Path) -> None:
+    # Given a doc with route tables (the README; an area's doc with its tags' rows)
+    text = path.read_text()
+    # Then each is the one rendered from the committed document
+    assert update(text, COMMITTED) == text, f"{path.relative_to(ROOT)}: stale route table, run `make openapi`"
+
+
+def test_area_docs_hold_the_rows_of_their_tags() -> None:
+    # Given the docs that hold route tables
+    documents = {path.name for path in documents_with_route_tables()}
+    assert {"README.md", "refunds.md", "merchants.md"} <= documents
+    # Then a block with tags lists exactly the operations of those tags
+    table = render(COMMITTED, ("refunds",))
+    refunds = [
+        f"{m.upper()} {p}" for p, ops in COMMITTED["paths"].items() for m, o in ops.items() if o["tags"] == ["refunds"]
+    ]
+    assert len(table.splitlines()) == len(refunds) + 4 and all(f"`{r}" in table for r in refunds)
+    # And a marker naming a tag the document does not have is refused
+    stale = f"{render(COMMITTED, ('refunds',)).replace('tags: refunds', 'tags: refundz')}"
+    with pytest.raises(ValueError, match="unknown tags"):
+        update(stale, COMMITTED)
