@@ -1,7 +1,7 @@
 """A route's path is written by hand in two places only: its handler and its template event
 (test_template.py checks that they agree). Everything else that names a route (the docs, the staff console, the
-demo, the bench, the smoke test, the end-to-end tests) names one of the routes of docs/openapi.json: renaming or removing a route
-without them fails here, not in a browser or a live deployment."""
+demo, the bench, the smoke test, the end-to-end tests) names one of the routes of docs/openapi.json: renaming or
+removing a route without them fails here, not in a browser or a live deployment."""
 
 from __future__ import annotations
 
