@@ -92,7 +92,9 @@ validate: setup ## sam validate --lint, then cfn-lint on the SAM-translated temp
 	$(VENV)/bin/cfn-lint template.yaml build/template.cfn.json
 
 golden: $(VENV)/.installed ## Rewrite tests/fixtures/sam_translation.json (the normalised SAM translation) after an intended template change
-	$(PY) tools/translate_template.py --normalised template.yaml > tests/fixtures/sam_translation.json
+	mkdir -p build
+	$(PY) tools/translate_template.py --normalised template.yaml > build/sam_translation.json
+	mv build/sam_translation.json tests/fixtures/sam_translation.json
 	git --no-pager diff --stat -- tests/fixtures/sam_translation.json
 
 unit: $(VENV)/.installed ## Unit tests of the product code (no AWS)
