@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from orders.dal import cursor, keys, queues
-from orders.dal.dynamo import Repository, cancellation_codes, from_item, to_item
+from orders.dal.dynamo import Repository, from_item, to_item
 from orders.dal.orders import OrderPage
 from orders.errors import ConcurrentModification
 from orders.models.common import format_ts
@@ -163,33 +163,14 @@ class MerchantsRepository(Repository):
         sku's lock (if this listing holds it) and takes it out of the review queue."""
         if after.version != before.version + 1 or after.listing_id != before.listing_id:
             raise ValueError("a listing change must raise its version by exactly one")
-        data = after.model_dump(mode="json", exclude={"listing_id", "merchant_id"})
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        sets, removes = [], []
-        for index, (field, value) in enumerate(sorted(data.items())):
-            names[f"#f{index}"] = field
-            if value is None:
-                removes.append(f"#f{index}")
-            else:
-                sets.append(f"#f{index} = :v{index}")
-                values[f":v{index}"] = to_item({"v": value})["v"]
-        if not after.is_open:
-            removes += [keys.QUEUE_PK, keys.QUEUE_SK]
-        names |= {"#status": "status", "#version": "version"}
-        values |= {":before_status": {"S": before.status.value}, ":before_version": {"N": str(before.version)}}
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        items: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": _listing_key(after),
-                    "UpdateExpression": expression,
-                    "ConditionExpression": "#status = :before_status AND #version = :before_version",
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                }
-            }
+        items = [
+            self.versioned_update(
+                _listing_key(after),
+                after.model_dump(mode="json", exclude={"listing_id", "merchant_id"}),
+                before_status=before.status.value,
+                before_version=before.version,
+                remove=() if after.is_open else (keys.QUEUE_PK, keys.QUEUE_SK),
+            )
         ]
         if before.is_open and not after.is_open:
             items.append(
@@ -207,18 +188,6 @@ class MerchantsRepository(Repository):
             )
         return items
 
-    def transact(self, items: list[TransactWriteItemTypeDef]) -> None:
-        """Write ``items`` together; ConcurrentModification (with the refused items) when a condition fails."""
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            codes = cancellation_codes(exc)
-            if exc.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in codes:
-                conflict = ConcurrentModification()
-                conflict.failed_items = tuple(i for i, code in enumerate(codes) if code == "ConditionalCheckFailed")
-                raise conflict from exc
-            raise
-
     # --- listings: reads --------------------------------------------------------------------------
     def listing(self, listing_id: str) -> Listing | None:
         merchant_id = merchant_of(listing_id)
@@ -234,22 +203,16 @@ class MerchantsRepository(Repository):
     def listings(self, merchant_id: str, *, limit: int, after: str | None) -> ListingPage:
         """The merchant's listings, newest first (listing ids sort by submission time): one Query."""
         partition = keys.merchant_pk(merchant_id)
-        request: dict[str, Any] = {
+        request = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.LISTING_PREFIX}},
             "ScanIndexForward": False,
-            "Limit": limit + 1,
         }
-        if after:
-            request["ExclusiveStartKey"] = cursor.decode(
-                after, expected={"PK": partition}, attributes=frozenset({"PK", "SK"})
-            )
-        raw = self.client.query(**request).get("Items", [])
-        next_cursor = None
-        if len(raw) > limit:
-            next_cursor = cursor.encode({name: raw[limit - 1][name] for name in ("PK", "SK")})
-        return ListingPage(items=[_listing(item) for item in raw[:limit]], next_cursor=next_cursor)
+        page = cursor.query_page(
+            self.client, request, limit=limit, after=after, expected={"PK": partition}, key=("PK", "SK")
+        )
+        return ListingPage(items=[_listing(item) for item in page.items], next_cursor=page.next_cursor)
 
     def review_queue(self, *, limit: int, after: str | None) -> ListingPage:
         """Listings awaiting review, the one due first first: a key-condition Query on GSI3."""
