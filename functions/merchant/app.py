@@ -22,10 +22,11 @@ from orders.models.api import (
 from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
 from orders.params import Sku
+from orders.roles import Role
 
 router = Router()
 
-MERCHANT = "merchant"
+MERCHANT = Role.MERCHANT
 
 
 @router.get("/merchant/profile", summary="My shop's profile (merchant)", tags=["merchants"])

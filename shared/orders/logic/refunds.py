@@ -308,16 +308,8 @@ def finalize(refund_id: str, *, provider_refund_id: str) -> Refund:
             order_after, event = transitions.plan_update(
                 order, event_type="REFUND_SUCCEEDED", actor=WORKFLOW_ACTOR, details=details, **updates
             )
-        after = refund.model_copy(
-            update={
-                "status": RefundStatus.SUCCEEDED,
-                "provider_refund_id": provider_refund_id,
-                "version": refund.version + 1,
-            }
-        )
-        orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+        after = _succeeded(refund, provider_refund_id, order, order_after, event)
         record_stage(Stage.REFUND_DECIDED_TO_EXECUTED, refund.decided_at, event.at)
-        metrics.add_metric(name="RefundsSucceeded", unit="Count", value=1)
         metrics.add_metric(name="RefundedAmountMinor", unit="Count", value=refund.amount)
         return after
 
@@ -340,6 +332,13 @@ def _finalize_automatic(refund: Refund, order: Order, provider_refund_id: str) -
         },
         stray_refunded=stray_refunded,
     )
+    return _succeeded(refund, provider_refund_id, order, order_after, event)
+
+
+def _succeeded(
+    refund: Refund, provider_refund_id: str, order: Order, order_after: Order, event: TimelineEvent
+) -> Refund:
+    """Write the refund SUCCEEDED (with the provider's refund id) in the same transaction as its order's change."""
     after = refund.model_copy(
         update={
             "status": RefundStatus.SUCCEEDED,
