@@ -8,14 +8,13 @@ sku's lock) land together; every status change is conditional on the status and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from botocore.exceptions import ClientError
 
 from orders.dal import cursor, keys, queues
 from orders.dal.dynamo import Repository, from_item, to_item
-from orders.dal.orders import OrderPage
+from orders.dal.orders import OrderPage, OrderQuery
 from orders.errors import ConcurrentModification
 from orders.models.common import format_ts
 from orders.models.merchant import Listing, ListingStatus, MerchantProfile, merchant_of
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 _KEY_ATTRIBUTES = ("PK", "SK", "type", keys.QUEUE_PK, keys.QUEUE_SK)
-_ORDER_PK, _ORDER_SK = keys.MERCHANT_INDEX + "PK", keys.MERCHANT_INDEX + "SK"
 
 
 @dataclass(frozen=True)
@@ -94,22 +92,14 @@ class MerchantsRepository(Repository):
             raise
 
     # --- a merchant's orders (GSI5) --------------------------------------------------------------
-    def orders(
-        self,
-        merchant_id: str,
-        *,
-        status: OrderStatus | None,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        after: str | None,
-    ) -> OrderPage:
+    def orders(self, merchant_id: str, **query: Unpack[OrderQuery]) -> OrderPage:
         """The merchant's orders, newest first, by key conditions only: one Query on the status's partition,
         or (no status) one per status, merged by sort key. Never a scan, never a filter expression."""
+        status, start, end, after = query["status"], query["start"], query["end"], query["after"]
         base = keys.merchant_status_pk(merchant_id, status.value) if status else keys.merchant_pk(merchant_id)
         statuses = [status] if status else list(OrderStatus)
         partitions = [keys.merchant_status_pk(merchant_id, s.value) for s in statuses]
-        after_sk = _decode(after, base) if after else None
+        after_sk = queues.decode_cursor(after, base, keys.MERCHANT_INDEX) if after else None
         raw, more = queues.query_merged(
             self.client,
             self._table,
@@ -119,11 +109,11 @@ class MerchantsRepository(Repository):
             # "<ts>#<id>" keys: the bare start time sorts before every key at that instant, "<end>#~" after.
             lower=format_ts(start) if start else None,
             upper=format_ts(end) + "#~" if end else None,
-            limit=limit,
+            limit=query["limit"],
             forward=False,
         )
         orders = [Order.model_validate(from_item(item)) for item in raw]
-        next_cursor = _encode(base, raw[-1]) if more and raw else None
+        next_cursor = queues.encode_cursor(base, raw[-1], keys.MERCHANT_INDEX) if more and raw else None
         return OrderPage(items=orders, next_cursor=next_cursor, items_read=len(raw))
 
     # --- listings: transaction items -------------------------------------------------------------
@@ -220,12 +210,3 @@ class MerchantsRepository(Repository):
             self.client, self._table, "LISTING", ListingStatus.PENDING_REVIEW.value, limit=limit, token=after
         )
         return ListingPage(items=[_listing(item) for item in raw], next_cursor=next_cursor)
-
-
-def _encode(base_partition: str, last: dict[str, Any]) -> str:
-    return cursor.encode({_ORDER_PK: {"S": base_partition}, _ORDER_SK: last[_ORDER_SK]})
-
-
-def _decode(token: str, base_partition: str) -> str:
-    key = cursor.decode(token, expected={_ORDER_PK: base_partition}, attributes=frozenset({_ORDER_PK, _ORDER_SK}))
-    return str(key[_ORDER_SK]["S"])

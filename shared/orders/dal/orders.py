@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from orders.dal import cursor, keys, queues
 from orders.dal.dynamo import Repository, from_item, to_item
@@ -28,6 +28,17 @@ class OrderPage:
     items: list[Order]
     next_cursor: str | None
     items_read: int  # DynamoDB's ScannedCount: what the page cost, whatever the table holds
+
+
+class OrderQuery(TypedDict):
+    """A page of someone's orders: ``status`` (any when None), created between ``start`` and ``end``
+    (inclusive; either open), at most ``limit``, after the cursor ``after``."""
+
+    status: OrderStatus | None
+    start: datetime | None
+    end: datetime | None
+    limit: int
+    after: str | None
 
 
 # Statuses in which an order waits for a scheduled job, and the time it waits for (see keys).
@@ -227,20 +238,12 @@ class OrdersRepository(Repository):
             for item in page.get("Items", []):
                 yield from_item(item)
 
-    def list_for_user(
-        self,
-        user_id: str,
-        *,
-        status: OrderStatus | None,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        after: str | None,
-    ) -> OrderPage:
+    def list_for_user(self, user_id: str, **query: Unpack[OrderQuery]) -> OrderPage:
         """The user's orders, newest first, filtered by key conditions only (no filter expression).
 
         Reads at most ``limit + 1`` index entries: the extra one only tells whether a next page exists.
         """
+        status, start, end = query["status"], query["start"], query["end"]
         if status is None:
             index, partition = keys.USER_INDEX, keys.user_pk(user_id)
         else:
@@ -264,8 +267,8 @@ class OrdersRepository(Repository):
         page = cursor.query_page(
             self.client,
             request,
-            limit=limit,
-            after=after,
+            limit=query["limit"],
+            after=query["after"],
             expected={pk_attr: partition, "SK": keys.ORDER_SK},
             key=("PK", "SK", pk_attr, sk_attr),
         )

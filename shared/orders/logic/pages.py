@@ -9,7 +9,7 @@ from orders import errors
 from orders.config import get_config
 
 if TYPE_CHECKING:
-    from orders.dal.orders import OrderPage
+    from orders.dal.orders import OrderPage, OrderQuery
     from orders.models.order import OrderStatus
 
 
@@ -21,17 +21,7 @@ def page_size(limit: int | None) -> int:
 class OrdersQuery(Protocol):
     """A repository's read of one owner's orders, newest first, by key conditions only."""
 
-    def __call__(
-        self,
-        owner: str,
-        /,
-        *,
-        status: OrderStatus | None,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        after: str | None,
-    ) -> OrderPage: ...
+    def __call__(self, owner: str, /, **query: Unpack[OrderQuery]) -> OrderPage: ...
 
 
 class OrderFilters(TypedDict):
