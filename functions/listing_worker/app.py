@@ -1,8 +1,6 @@
-"""listing-worker: the Lambda steps of the listing review workflow (statemachines/listing.asl.json).
-
-Exceptions are left to Lambda on purpose: their class name is the error the state machine's Retry/Catch
-match (``ConcurrentModification`` is retried, anything else is caught → ``mark_failed``).
-"""
+"""listing-worker: the Lambda steps of the listing review workflow (statemachines/listing.asl.json): the ones
+every review workflow has (orders.logic.review). ``ConcurrentModification`` is retried by the state machine,
+anything else is caught → ``mark_failed`` (orders.steps)."""
 
 from __future__ import annotations
 

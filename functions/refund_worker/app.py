@@ -1,9 +1,7 @@
-"""refund-worker: the Lambda steps of the refund workflow (statemachines/refund.asl.json).
-
-One function, one small entry point per step, chosen by the task's ``action``. Exceptions are
-left to Lambda on purpose: their class name is the error the state machine's Retry/Catch match
-(``TransientProviderError`` is retried with backoff, anything else is caught → ``mark_failed``).
-"""
+"""refund-worker: the Lambda steps of the refund workflow (statemachines/refund.asl.json): those every review
+workflow has (orders.logic.review) and the refund's own (open, execute at the provider, finalize).
+``TransientProviderError`` is retried by the state machine with backoff, anything else is caught → ``mark_failed``
+(orders.steps)."""
 
 from __future__ import annotations
 
