@@ -237,3 +237,11 @@ def test_retrying_gives_up_after_its_attempts_with_the_last_conflict() -> None:
     with pytest.raises(errors.ConcurrentModification):
         retrying(attempt)
     assert len(calls) == ATTEMPTS
+
+
+def test_a_caught_error_without_a_cause_still_reaches_the_failure_step() -> None:
+    # Given a Catch result whose Cause is null (as some service integrations' errors have)
+    task = ThingTask.model_validate({"action": "mark_failed", "thing_id": "t1", "error": {"Error": "X", "Cause": None}})
+    review = review_of(Thing("t1"))
+    # When the failure step runs, Then the thing is FAILED with the error's name
+    assert review.steps()["mark_failed"](task) == {"status": "FAILED", "failure_cause": "X:"}

@@ -18,17 +18,19 @@ class Decision(StrEnum):
 
 
 class StepError(BaseModel):
-    """What a Catch puts at ResultPath: the error name and its cause (a Lambda error payload as JSON)."""
+    """What a Catch puts at ResultPath: the error name and its cause (a Lambda error payload as JSON; null
+    for some service integrations' errors, which must still reach mark_failed)."""
 
-    Error: str = "Unknown"
-    Cause: str = ""
+    Error: str | None = "Unknown"
+    Cause: str | None = ""
 
     def describe(self) -> str:
+        cause = self.Cause or ""
         try:
-            message = json.loads(self.Cause).get("errorMessage")
+            message = json.loads(cause).get("errorMessage")
         except (ValueError, AttributeError):
             message = None
-        return f"{self.Error}: {message or self.Cause}".strip()
+        return f"{self.Error or 'Unknown'}: {message or cause}".strip()
 
 
 class StepTask(BaseModel):
