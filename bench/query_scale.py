@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -24,12 +23,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from bench.awscalls import Recorder  # noqa: E402
+from bench.inprocess import in_process_stack, query_event  # noqa: E402
 
 USER = "bench-user"
 USER_ORDERS = 200
@@ -85,48 +84,22 @@ def fill(ddb: Any, start: int, stop: int) -> None:
 
 
 def page_event(cursor: str | None = None) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((ROOT / "events" / "orders_list_orders.json").read_text())
     query = {"status": "COMPLETED", "from": "2025-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z", "limit": "20"}
-    if cursor:
-        query["cursor"] = cursor
-    event["queryStringParameters"] = query
-    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    event = query_event("orders_list_orders", query | ({"cursor": cursor} if cursor else {}))
     event["requestContext"]["authorizer"]["claims"]["sub"] = USER
     return event
 
 
 def run(sizes: list[int], repeats: int = 5) -> dict[str, Any]:
-    import boto3
-    from moto import mock_aws
-
-    from local_stack.resources import base_refs
-    from local_stack.runtime import LambdaRuntime
-    from local_stack.template import create_tables, load_template, resources
-
-    environment = patch.dict(
-        os.environ,
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_TRACE_DISABLED": "1",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-            "POWERTOOLS_METRICS_NAMESPACE": "OrderManagement",
-        },
-    )
     from orders.dal.dynamo import dynamodb_client
 
-    template = load_template()
     recorder = Recorder()
     recorder.install()
     # A client made earlier in this process (by another harness or test) carries no hooks: the handler
     # gets a new one, made with them.
     dynamodb_client.cache_clear()
     results: list[dict[str, Any]] = []
-    with environment, mock_aws(), _uninstalled(recorder):
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(ddb, template, {name: name for name in resources(template, "AWS::DynamoDB::Table")})
-        runtime = LambdaRuntime(base_refs(template), base_env=dict(os.environ))
+    with in_process_stack() as (ddb, runtime), _uninstalled(recorder):
         loaded = 0
         for size in sorted(sizes):
             started = time.perf_counter()

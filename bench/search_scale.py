@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
 from bench.awscalls import Recorder  # noqa: E402
+from bench.inprocess import in_process_stack, query_event  # noqa: E402
 
 COLOURS = ["red", "blue", "green", "black", "white", "grey", "pink", "gold", "navy", "teal"]
 MATERIALS = ["cotton", "linen", "wool", "silk", "steel", "oak", "glass", "clay", "cork", "bamboo"]
@@ -82,43 +81,15 @@ QUERIES: list[tuple[str, dict[str, str]]] = [
 ]
 
 
-def page_event(query: dict[str, str]) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((ROOT / "events" / "catalog_list_products.json").read_text())
-    event["queryStringParameters"] = query
-    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    return event
-
-
 def run(sizes: list[int]) -> dict[str, Any]:
-    import boto3
-    from moto import mock_aws
-
-    from local_stack.resources import base_refs
-    from local_stack.runtime import LambdaRuntime
-    from local_stack.template import create_tables, load_template, resources
     from orders.dal.catalog import CatalogRepository
 
-    environment = patch.dict(
-        os.environ,
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_TRACE_DISABLED": "1",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-            "POWERTOOLS_METRICS_NAMESPACE": "OrderManagement",
-        },
-    )
-    template = load_template()
     recorder = Recorder()
     recorder.install()
     results: list[dict[str, Any]] = []
     try:
-        with environment, mock_aws():
-            ddb = boto3.client("dynamodb", region_name="us-east-1")
-            create_tables(ddb, template, {name: name for name in resources(template, "AWS::DynamoDB::Table")})
+        with in_process_stack() as (ddb, runtime):
             recorder.describe_tables(ddb, ["CatalogTable"])
-            runtime = LambdaRuntime(base_refs(template), base_env=dict(os.environ))
             loaded = written = 0
             load_seconds = 0.0
             for size in sorted(sizes):
@@ -133,7 +104,7 @@ def run(sizes: list[int]) -> dict[str, Any]:
                         params = {**query, "limit": "20", **({"cursor": cursor} if cursor else {})}
                         with recorder.invocation("CatalogFunction", f"{label} p{page_no}") as inv:
                             began = time.perf_counter()
-                            response = runtime.invoke("CatalogFunction", page_event(params))
+                            response = runtime.invoke("CatalogFunction", query_event("catalog_list_products", params))
                             ms = (time.perf_counter() - began) * 1000
                         body = json.loads(response["body"])
                         assert response["statusCode"] == 200, body

@@ -10,11 +10,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import listings
 from orders.models.api import DecisionRequest, ListingList, ListingOut
+from orders.roles import Role
 
 router = Router()
 
 ListingId = Annotated[str, Path(min_length=1, max_length=80, examples=["lst_north-loom_019ab1c2d3e4a1b2c3"])]
-REVIEWER = "reviewer"
+REVIEWER = Role.REVIEWER
 
 
 @router.get("/listings", summary="Listings awaiting review, the one due first first (reviewer)", tags=["listings"])

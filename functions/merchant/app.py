@@ -22,10 +22,11 @@ from orders.models.api import (
 from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
 from orders.params import Sku
+from orders.roles import Role
 
 router = Router()
 
-MERCHANT = "merchant"
+MERCHANT = Role.MERCHANT
 PROFILE = (
     "`shop_name`, `contact_name`, `contact_phone` (E.164, optional), `support_email`; 404 "
     "`MERCHANT_PROFILE_NOT_FOUND` before the first PUT; every write conditional on the version read"

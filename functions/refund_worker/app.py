@@ -1,38 +1,30 @@
-"""refund-worker: the Lambda steps of the refund workflow (statemachines/refund.asl.json).
-
-One function, one small entry point per step, chosen by the task's ``action``. Exceptions are
-left to Lambda on purpose: their class name is the error the state machine's Retry/Catch match
-(``TransientProviderError`` is retried with backoff, anything else is caught → ``mark_failed``).
-"""
+"""refund-worker: the Lambda steps of the refund workflow (statemachines/refund.asl.json): those every review
+workflow has (orders.logic.review) and the refund's own (open, execute at the provider, finalize).
+``TransientProviderError`` is retried by the state machine with backoff, anything else is caught → ``mark_failed``
+(orders.steps)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from typing import Any, ClassVar, Literal
 
 import orders.adapters.refund_gateway as gateways
 from orders.logic import refunds
-from orders.models.workflow import StepError
-from orders.observability import logger, metrics, tracer
+from orders.models.workflow import StepTask
+from orders.steps import step_entry
 
 
-class Task(BaseModel):
+class Task(StepTask):
+    id_field: ClassVar[str] = "refund_id"
+
     action: Literal["open", "record_timeout", "execute", "finalize", "mark_failed"]
     refund_id: str
     provider_refund_id: str | None = None
-    error: StepError | None = None
 
 
 def _open(task: Task) -> dict[str, Any]:
     refunds.open_review(task.refund_id)
     return {}
-
-
-def _record_timeout(task: Task) -> dict[str, Any]:
-    return refunds.record_timeout(task.refund_id)
 
 
 def _execute(task: Task) -> dict[str, Any]:
@@ -47,25 +39,12 @@ def _finalize(task: Task) -> dict[str, Any]:
     return {"status": refund.status.value}
 
 
-def _mark_failed(task: Task) -> dict[str, Any]:
-    cause = (task.error or StepError()).describe()
-    failed = refunds.mark_failed(task.refund_id, cause=cause)
-    return {"status": failed.status.value if failed else "UNCHANGED", "failure_cause": cause}
-
-
+# record_timeout and mark_failed: the steps every review workflow runs (orders.logic.review).
 STEPS: dict[str, Callable[[Task], dict[str, Any]]] = {
+    **refunds.REVIEW.steps(),
     "open": _open,
-    "record_timeout": _record_timeout,
     "execute": _execute,
     "finalize": _finalize,
-    "mark_failed": _mark_failed,
 }
 
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = Task.model_validate(event)
-    logger.append_keys(refund_id=task.refund_id, step=task.action)
-    return STEPS[task.action](task)
+lambda_handler = step_entry(Task, STEPS)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from orders.dal.dynamo import Repository, cancellation_codes, from_item, to_item
+from orders.dal.dynamo import Repository, cancellation_codes, from_item, refused, to_item
 from orders.errors import ConcurrentModification, ProductExists, ProductNotFound
 from orders.models.catalog import IndexEntry, Product
 
@@ -334,9 +334,7 @@ class CatalogRepository(Repository):
         except ClientError as exc:
             codes = cancellation_codes(exc)
             if codes and codes[0] == "None" and "ConditionalCheckFailed" in codes:
-                conflict = ConcurrentModification()
-                conflict.failed_items = tuple(i for i, code in enumerate(codes) if code == "ConditionalCheckFailed")
-                raise conflict from exc
+                raise refused(codes) from exc
             raise
 
     # --- inventory: items for the order's own transaction ---------------------------------------

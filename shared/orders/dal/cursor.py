@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orders.errors import InvalidCursor
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 _MAX_CURSOR_LENGTH = 2048
 
@@ -44,3 +47,33 @@ def decode(cursor: str, *, expected: dict[str, str], attributes: frozenset[str])
     ):
         raise InvalidCursor()
     return {name: {"S": value} for name, value in plain.items()}
+
+
+class QueryPage(NamedTuple):
+    items: list[dict[str, Any]]  # raw DynamoDB items
+    next_cursor: str | None
+    items_read: int  # DynamoDB's ScannedCount
+
+
+def query_page(
+    client: DynamoDBClient,
+    request: dict[str, Any],
+    *,
+    limit: int,
+    after: str | None,
+    expected: dict[str, str],
+    key: tuple[str, ...],
+) -> QueryPage:
+    """One page of the Query ``request``: at most ``limit`` items, and the cursor after the last of them when
+    more follow (it reads ``limit + 1``: the extra one only tells whether a next page exists).
+
+    ``key``: the key attributes of the index queried (a cursor is the last item's key); ``expected``: the
+    attribute values a cursor coming back must carry (the caller's partition), see ``decode``.
+    """
+    request = {**request, "Limit": limit + 1}
+    if after:
+        request["ExclusiveStartKey"] = decode(after, expected=expected, attributes=frozenset(key))
+    response = client.query(**request)
+    raw = response.get("Items", [])
+    next_cursor = encode({name: raw[limit - 1][name] for name in key}) if len(raw) > limit else None
+    return QueryPage(raw[:limit], next_cursor, response.get("ScannedCount", 0))

@@ -8,14 +8,13 @@ sku's lock) land together; every status change is conditional on the status and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from botocore.exceptions import ClientError
 
 from orders.dal import cursor, keys, queues
-from orders.dal.dynamo import Repository, cancellation_codes, from_item, to_item
-from orders.dal.orders import OrderPage
+from orders.dal.dynamo import Repository, from_item, to_item
+from orders.dal.orders import OrderPage, OrderQuery
 from orders.errors import ConcurrentModification
 from orders.models.common import format_ts
 from orders.models.merchant import Listing, ListingStatus, MerchantProfile, merchant_of
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 _KEY_ATTRIBUTES = ("PK", "SK", "type", keys.QUEUE_PK, keys.QUEUE_SK)
-_ORDER_PK, _ORDER_SK = keys.MERCHANT_INDEX + "PK", keys.MERCHANT_INDEX + "SK"
 
 
 @dataclass(frozen=True)
@@ -94,22 +92,14 @@ class MerchantsRepository(Repository):
             raise
 
     # --- a merchant's orders (GSI5) --------------------------------------------------------------
-    def orders(
-        self,
-        merchant_id: str,
-        *,
-        status: OrderStatus | None,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        after: str | None,
-    ) -> OrderPage:
+    def orders(self, merchant_id: str, **query: Unpack[OrderQuery]) -> OrderPage:
         """The merchant's orders, newest first, by key conditions only: one Query on the status's partition,
         or (no status) one per status, merged by sort key. Never a scan, never a filter expression."""
+        status, start, end, after = query["status"], query["start"], query["end"], query["after"]
         base = keys.merchant_status_pk(merchant_id, status.value) if status else keys.merchant_pk(merchant_id)
         statuses = [status] if status else list(OrderStatus)
         partitions = [keys.merchant_status_pk(merchant_id, s.value) for s in statuses]
-        after_sk = _decode(after, base) if after else None
+        after_sk = queues.decode_cursor(after, base, keys.MERCHANT_INDEX) if after else None
         raw, more = queues.query_merged(
             self.client,
             self._table,
@@ -119,11 +109,11 @@ class MerchantsRepository(Repository):
             # "<ts>#<id>" keys: the bare start time sorts before every key at that instant, "<end>#~" after.
             lower=format_ts(start) if start else None,
             upper=format_ts(end) + "#~" if end else None,
-            limit=limit,
+            limit=query["limit"],
             forward=False,
         )
         orders = [Order.model_validate(from_item(item)) for item in raw]
-        next_cursor = _encode(base, raw[-1]) if more and raw else None
+        next_cursor = queues.encode_cursor(base, raw[-1], keys.MERCHANT_INDEX) if more and raw else None
         return OrderPage(items=orders, next_cursor=next_cursor, items_read=len(raw))
 
     # --- listings: transaction items -------------------------------------------------------------
@@ -163,33 +153,14 @@ class MerchantsRepository(Repository):
         sku's lock (if this listing holds it) and takes it out of the review queue."""
         if after.version != before.version + 1 or after.listing_id != before.listing_id:
             raise ValueError("a listing change must raise its version by exactly one")
-        data = after.model_dump(mode="json", exclude={"listing_id", "merchant_id"})
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        sets, removes = [], []
-        for index, (field, value) in enumerate(sorted(data.items())):
-            names[f"#f{index}"] = field
-            if value is None:
-                removes.append(f"#f{index}")
-            else:
-                sets.append(f"#f{index} = :v{index}")
-                values[f":v{index}"] = to_item({"v": value})["v"]
-        if not after.is_open:
-            removes += [keys.QUEUE_PK, keys.QUEUE_SK]
-        names |= {"#status": "status", "#version": "version"}
-        values |= {":before_status": {"S": before.status.value}, ":before_version": {"N": str(before.version)}}
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        items: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": _listing_key(after),
-                    "UpdateExpression": expression,
-                    "ConditionExpression": "#status = :before_status AND #version = :before_version",
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                }
-            }
+        items = [
+            self.versioned_update(
+                _listing_key(after),
+                after.model_dump(mode="json", exclude={"listing_id", "merchant_id"}),
+                before_status=before.status.value,
+                before_version=before.version,
+                remove=() if after.is_open else (keys.QUEUE_PK, keys.QUEUE_SK),
+            )
         ]
         if before.is_open and not after.is_open:
             items.append(
@@ -207,18 +178,6 @@ class MerchantsRepository(Repository):
             )
         return items
 
-    def transact(self, items: list[TransactWriteItemTypeDef]) -> None:
-        """Write ``items`` together; ConcurrentModification (with the refused items) when a condition fails."""
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            codes = cancellation_codes(exc)
-            if exc.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in codes:
-                conflict = ConcurrentModification()
-                conflict.failed_items = tuple(i for i, code in enumerate(codes) if code == "ConditionalCheckFailed")
-                raise conflict from exc
-            raise
-
     # --- listings: reads --------------------------------------------------------------------------
     def listing(self, listing_id: str) -> Listing | None:
         merchant_id = merchant_of(listing_id)
@@ -234,22 +193,16 @@ class MerchantsRepository(Repository):
     def listings(self, merchant_id: str, *, limit: int, after: str | None) -> ListingPage:
         """The merchant's listings, newest first (listing ids sort by submission time): one Query."""
         partition = keys.merchant_pk(merchant_id)
-        request: dict[str, Any] = {
+        request = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.LISTING_PREFIX}},
             "ScanIndexForward": False,
-            "Limit": limit + 1,
         }
-        if after:
-            request["ExclusiveStartKey"] = cursor.decode(
-                after, expected={"PK": partition}, attributes=frozenset({"PK", "SK"})
-            )
-        raw = self.client.query(**request).get("Items", [])
-        next_cursor = None
-        if len(raw) > limit:
-            next_cursor = cursor.encode({name: raw[limit - 1][name] for name in ("PK", "SK")})
-        return ListingPage(items=[_listing(item) for item in raw[:limit]], next_cursor=next_cursor)
+        page = cursor.query_page(
+            self.client, request, limit=limit, after=after, expected={"PK": partition}, key=("PK", "SK")
+        )
+        return ListingPage(items=[_listing(item) for item in page.items], next_cursor=page.next_cursor)
 
     def review_queue(self, *, limit: int, after: str | None) -> ListingPage:
         """Listings awaiting review, the one due first first: a key-condition Query on GSI3."""
@@ -257,12 +210,3 @@ class MerchantsRepository(Repository):
             self.client, self._table, "LISTING", ListingStatus.PENDING_REVIEW.value, limit=limit, token=after
         )
         return ListingPage(items=[_listing(item) for item in raw], next_cursor=next_cursor)
-
-
-def _encode(base_partition: str, last: dict[str, Any]) -> str:
-    return cursor.encode({_ORDER_PK: {"S": base_partition}, _ORDER_SK: last[_ORDER_SK]})
-
-
-def _decode(token: str, base_partition: str) -> str:
-    key = cursor.decode(token, expected={_ORDER_PK: base_partition}, attributes=frozenset({_ORDER_PK, _ORDER_SK}))
-    return str(key[_ORDER_SK]["S"])

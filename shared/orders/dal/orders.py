@@ -10,14 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from orders.dal import cursor, keys, queues
-from orders.dal.dynamo import Repository, cancellation_codes, from_item, to_item
+from orders.dal.dynamo import Repository, from_item, to_item
 from orders.dal.queues import query_queue
-from orders.errors import ConcurrentModification
 from orders.models.catalog import DEFAULT_MERCHANT
 from orders.models.common import format_ts
 from orders.models.order import Order, OrderStatus, TimelineEvent
@@ -31,6 +28,17 @@ class OrderPage:
     items: list[Order]
     next_cursor: str | None
     items_read: int  # DynamoDB's ScannedCount: what the page cost, whatever the table holds
+
+
+class OrderQuery(TypedDict):
+    """A page of someone's orders: ``status`` (any when None), created between ``start`` and ``end``
+    (inclusive; either open), at most ``limit``, after the cursor ``after``."""
+
+    status: OrderStatus | None
+    start: datetime | None
+    end: datetime | None
+    limit: int
+    after: str | None
 
 
 # Statuses in which an order waits for a scheduled job, and the time it waits for (see keys).
@@ -106,7 +114,7 @@ class OrdersRepository(Repository):
 
         Raises ConcurrentModification whose ``failed_items`` index the refused items (the order is item 0).
         """
-        self._transact(
+        self.transact(
             [
                 {
                     "Put": {
@@ -137,7 +145,7 @@ class OrdersRepository(Repository):
                 }
             )
             items.append(self._put_event(order.order_id, event))
-        self._transact([*items, *extra])
+        self.transact([*items, *extra])
 
     def save_change(
         self,
@@ -149,7 +157,7 @@ class OrdersRepository(Repository):
         """Write ``after`` only if the stored order is still ``before`` (status and version)."""
         if after.version != before.version + 1 or event.version != after.version:
             raise ValueError("a change must raise the version by exactly one")
-        self._transact(
+        self.transact(
             [
                 {
                     "Put": {
@@ -176,18 +184,6 @@ class OrdersRepository(Repository):
                 "ConditionExpression": "attribute_not_exists(PK)",
             }
         }
-
-    def _transact(self, items: list[TransactWriteItemTypeDef]) -> None:
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            codes = cancellation_codes(exc)
-            if exc.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in codes:
-                failed = tuple(index for index, code in enumerate(codes) if code == "ConditionalCheckFailed")
-                conflict = ConcurrentModification()
-                conflict.failed_items = failed
-                raise conflict from exc
-            raise
 
     # --- reads -------------------------------------------------------------------------------
     def due_orders(self, status: OrderStatus, until: datetime, limit: int) -> list[str]:
@@ -242,20 +238,12 @@ class OrdersRepository(Repository):
             for item in page.get("Items", []):
                 yield from_item(item)
 
-    def list_for_user(
-        self,
-        user_id: str,
-        *,
-        status: OrderStatus | None,
-        start: datetime | None,
-        end: datetime | None,
-        limit: int,
-        after: str | None,
-    ) -> OrderPage:
+    def list_for_user(self, user_id: str, **query: Unpack[OrderQuery]) -> OrderPage:
         """The user's orders, newest first, filtered by key conditions only (no filter expression).
 
         Reads at most ``limit + 1`` index entries: the extra one only tells whether a next page exists.
         """
+        status, start, end = query["status"], query["start"], query["end"]
         if status is None:
             index, partition = keys.USER_INDEX, keys.user_pk(user_id)
         else:
@@ -269,25 +257,20 @@ class OrdersRepository(Repository):
             # and "<end>#~" after every key at the end instant ('~' sorts after any id character).
             values[":from"] = {"S": format_ts(start) if start else "0"}
             values[":to"] = {"S": (format_ts(end) if end else "9999") + "#~"}
-        request: dict[str, Any] = {
+        request = {
             "TableName": self._table,
             "IndexName": index,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
-            "Limit": limit + 1,
         }
-        if after:
-            request["ExclusiveStartKey"] = cursor.decode(
-                after,
-                expected={pk_attr: partition, "SK": keys.ORDER_SK},
-                attributes=frozenset({"PK", "SK", pk_attr, sk_attr}),
-            )
-        response = self.client.query(**request)
-        raw = response.get("Items", [])
-        orders = [Order.model_validate(from_item(item)) for item in raw[:limit]]
-        next_cursor = None
-        if len(raw) > limit:
-            last = raw[limit - 1]
-            next_cursor = cursor.encode({name: last[name] for name in ("PK", "SK", pk_attr, sk_attr)})
-        return OrderPage(items=orders, next_cursor=next_cursor, items_read=response.get("ScannedCount", 0))
+        page = cursor.query_page(
+            self.client,
+            request,
+            limit=query["limit"],
+            after=query["after"],
+            expected={pk_attr: partition, "SK": keys.ORDER_SK},
+            key=("PK", "SK", pk_attr, sk_attr),
+        )
+        orders = [Order.model_validate(from_item(item)) for item in page.items]
+        return OrderPage(items=orders, next_cursor=page.next_cursor, items_read=page.items_read)

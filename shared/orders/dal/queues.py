@@ -148,14 +148,15 @@ def _query_partition(
     return items[:want], True
 
 
-def encode_cursor(base_partition: str, last: dict[str, Any]) -> str:
-    """The opaque cursor after ``last``: the queue it belongs to and the last sort key read."""
-    return cursor.encode({keys.QUEUE_PK: {"S": base_partition}, keys.QUEUE_SK: last[keys.QUEUE_SK]})
+def encode_cursor(base_partition: str, last: dict[str, Any], index: str = keys.QUEUE_INDEX) -> str:
+    """The opaque cursor after ``last`` in a merged read of ``index`` (a queue by default): the partition it
+    belongs to (unsharded) and the last sort key read."""
+    pk_attr, sk_attr = index + "PK", index + "SK"
+    return cursor.encode({pk_attr: {"S": base_partition}, sk_attr: last[sk_attr]})
 
 
-def decode_cursor(token: str, base_partition: str) -> str:
+def decode_cursor(token: str, base_partition: str, index: str = keys.QUEUE_INDEX) -> str:
     """The sort key to continue after; INVALID_CURSOR unless it names ``base_partition``."""
-    key = cursor.decode(
-        token, expected={keys.QUEUE_PK: base_partition}, attributes=frozenset({keys.QUEUE_PK, keys.QUEUE_SK})
-    )
-    return str(key[keys.QUEUE_SK]["S"])
+    pk_attr, sk_attr = index + "PK", index + "SK"
+    key = cursor.decode(token, expected={pk_attr: base_partition}, attributes=frozenset({pk_attr, sk_attr}))
+    return str(key[sk_attr]["S"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from orders.dal import cursor, keys
+from orders.dal import keys, queues
 from orders.dal.dynamo import Repository, from_item, to_item
 from orders.models.common import format_ts
 from orders.models.order import Order
@@ -67,32 +67,13 @@ class RefundsRepository(Repository):
         """
         if after.version != before.version + 1 or after.refund_id != before.refund_id:
             raise ValueError("a refund change must raise its version by exactly one")
-        data = after.model_dump(mode="json", exclude={"refund_id", "order_id"})
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        sets, removes = [], []
-        for index, (field, value) in enumerate(sorted(data.items())):
-            names[f"#f{index}"] = field
-            if value is None:
-                removes.append(f"#f{index}")
-            else:
-                sets.append(f"#f{index} = :v{index}")
-                values[f":v{index}"] = to_item({"v": value})["v"]
-        if after.status is not RefundStatus.PENDING_REVIEW:
-            removes += list(_QUEUE_ATTRIBUTES)
-        names |= {"#status": "status", "#version": "version"}
-        values |= {":before_status": {"S": before.status.value}, ":before_version": {"N": str(before.version)}}
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": _key(after.order_id, after.refund_id),
-                "UpdateExpression": expression,
-                "ConditionExpression": "#status = :before_status AND #version = :before_version",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
-        }
+        return self.versioned_update(
+            _key(after.order_id, after.refund_id),
+            after.model_dump(mode="json", exclude={"refund_id", "order_id"}),
+            before_status=before.status.value,
+            before_version=before.version,
+            remove=() if after.in_review else _QUEUE_ATTRIBUTES,
+        )
 
     def auto_approvals_put(self, before: AutoApprovals, after: AutoApprovals) -> TransactWriteItemTypeDef:
         """Store ``after`` if the record is still ``before`` (its version; absent when version 0)."""
@@ -185,27 +166,10 @@ class RefundsRepository(Repository):
 
     def review_queue(self, *, limit: int, after: str | None) -> RefundPage:
         """Refunds awaiting review, the one due first first: a key-condition Query on GSI3."""
-        pk_attr, sk_attr = _QUEUE_ATTRIBUTES
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": keys.QUEUE_INDEX,
-            "KeyConditionExpression": f"{pk_attr} = :queue",
-            "ExpressionAttributeValues": {":queue": {"S": keys.REFUND_REVIEW_QUEUE}},
-            "ScanIndexForward": True,
-            "Limit": limit + 1,
-        }
-        if after:
-            request["ExclusiveStartKey"] = cursor.decode(
-                after,
-                expected={pk_attr: keys.REFUND_REVIEW_QUEUE},
-                attributes=frozenset({"PK", "SK", pk_attr, sk_attr}),
-            )
-        raw = self.client.query(**request).get("Items", [])
-        next_cursor = None
-        if len(raw) > limit:
-            last = raw[limit - 1]
-            next_cursor = cursor.encode({name: last[name] for name in ("PK", "SK", pk_attr, sk_attr)})
-        return RefundPage(items=[_refund(item) for item in raw[:limit]], next_cursor=next_cursor)
+        raw, next_cursor = queues.queue_page(
+            self.client, self._table, "REFUND", RefundStatus.PENDING_REVIEW.value, limit=limit, token=after
+        )
+        return RefundPage(items=[_refund(item) for item in raw], next_cursor=next_cursor)
 
 
 def _refund(item: Any) -> Refund:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from orders.dal.reports import ReportsRepository
     from orders.dal.tracking import TrackingRepository
     from orders.dal.users import UsersRepository
-    from orders.dal.workflow import RefundWorkflow
+    from orders.dal.workflow import ReviewWorkflow
     from orders.logic.search import ProductSearch
 
 
@@ -89,14 +89,17 @@ def refunds_repository() -> RefundsRepository:
     return RefundsRepository(get_config().table("orders_table"))
 
 
-@per_environment
-def refund_workflow() -> RefundWorkflow:
-    from orders.dal.workflow import RefundWorkflow
+def _review_workflow(arn: str | None, variable: str) -> ReviewWorkflow:
+    from orders.dal.workflow import ReviewWorkflow
 
-    arn = get_config().refund_state_machine_arn
     if not arn:
-        raise RuntimeError("REFUND_STATE_MACHINE_ARN is not set in this function's environment")
-    return RefundWorkflow(arn)
+        raise RuntimeError(f"{variable} is not set in this function's environment")
+    return ReviewWorkflow(arn)
+
+
+@per_environment
+def refund_workflow() -> ReviewWorkflow:
+    return _review_workflow(get_config().refund_state_machine_arn, "REFUND_STATE_MACHINE_ARN")
 
 
 @per_environment
@@ -121,14 +124,8 @@ def merchants_repository() -> MerchantsRepository:
 
 
 @per_environment
-def listing_workflow() -> RefundWorkflow:
-    """The listing review workflow: the same start/resume adapter as refunds, on its own state machine."""
-    from orders.dal.workflow import RefundWorkflow
-
-    arn = get_config().listing_state_machine_arn
-    if not arn:
-        raise RuntimeError("LISTING_STATE_MACHINE_ARN is not set in this function's environment")
-    return RefundWorkflow(arn)
+def listing_workflow() -> ReviewWorkflow:
+    return _review_workflow(get_config().listing_state_machine_arn, "LISTING_STATE_MACHINE_ARN")
 
 
 @per_environment

@@ -1,4 +1,5 @@
-"""The refund workflow (Step Functions): start an execution, resume one waiting on a task token."""
+"""The review workflows (Step Functions; refunds and listings, see orders.logic.review): start an execution,
+resume one waiting on a task token."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ class Resume(StrEnum):
     NOT_WAITING = "NOT_WAITING"  # no execution waits on this token (used, stopped, unknown)
 
 
-class RefundWorkflow:
+class ReviewWorkflow:
+    """One review state machine: executions named by the reviewed item's id."""
+
     def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
         self._arn = state_machine_arn
         self._client = client
@@ -35,10 +38,10 @@ class RefundWorkflow:
     def client(self) -> SFNClient:
         return self._client or sfn_client()
 
-    def start(self, refund_id: str, payload: dict[str, Any]) -> bool:
-        """Start the refund's execution, named by the refund id; False if it already exists."""
+    def start(self, item_id: str, payload: dict[str, Any]) -> bool:
+        """Start the item's execution, named by its id; False if it already exists."""
         try:
-            self.client.start_execution(stateMachineArn=self._arn, name=refund_id, input=json.dumps(payload))
+            self.client.start_execution(stateMachineArn=self._arn, name=item_id, input=json.dumps(payload))
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
                 return False

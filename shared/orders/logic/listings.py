@@ -17,47 +17,35 @@ same transaction: the product goes on sale exactly when the listing is APPROVED,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from orders import errors
 from orders.config import Config, get_config
 from orders.dal.merchants import ListingPage
 from orders.dal.repos import catalog_repository, listing_workflow, merchants_repository
-from orders.dal.workflow import Resume
+from orders.logic.pages import page_size
+from orders.logic.review import Review, ReviewErrors
 from orders.logic.search import index_entry
 from orders.models.api import ListingCreateRequest, ListingUpdateRequest
 from orders.models.catalog import Product, ProductKind
 from orders.models.common import format_ts, utcnow
 from orders.models.merchant import (
     SYSTEM_CHECKS,
-    SYSTEM_TIMEOUT,
     Listing,
     ListingKind,
     ListingStatus,
     ReasonCode,
     new_listing_id,
 )
-from orders.models.refund import Decision
+from orders.models.workflow import Decision
 from orders.observability import logger, metrics
 
-_ATTEMPTS = 3
-_MAX_CAUSE = 1000
+if TYPE_CHECKING:
+    from orders.dal.workflow import ReviewWorkflow
+
 SYSTEM_APPLY = "system:apply"
 _WORDS = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
-
-T = TypeVar("T")
-
-
-def _retrying(attempt: Callable[[], T]) -> T:
-    for number in range(_ATTEMPTS):
-        try:
-            return attempt()
-        except errors.ConcurrentModification:
-            if number == _ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 # --- automatic checks (pure) ---------------------------------------------------------------------
@@ -173,23 +161,18 @@ def _submit(merchant_id: str, sku: str, kind: ListingKind, changes: dict[str, An
         "review_due_at": format_ts(listing.review_due_at or now),
         "review_timeout_seconds": config.listing_review_timeout_seconds,
     }
-    try:
-        listing_workflow().start(listing.listing_id, payload)
-    except Exception as exc:
-        logger.exception("listing workflow did not start")
-        mark_failed(listing.listing_id, cause=f"WorkflowStartFailed: {exc}")
-        raise
+    REVIEW.start(listing.listing_id, payload)
     metrics.add_metric(name="ListingsSubmitted", unit="Count", value=1)
     return listing
 
 
 # --- reads ---------------------------------------------------------------------------------------
 def merchant_listings(merchant_id: str, *, limit: int | None, cursor: str | None) -> ListingPage:
-    return merchants_repository().listings(merchant_id, limit=limit or get_config().default_page_size, after=cursor)
+    return merchants_repository().listings(merchant_id, limit=page_size(limit), after=cursor)
 
 
 def review_queue(*, limit: int | None, cursor: str | None) -> ListingPage:
-    return merchants_repository().review_queue(limit=limit or get_config().default_page_size, after=cursor)
+    return merchants_repository().review_queue(limit=page_size(limit), after=cursor)
 
 
 def _load(listing_id: str) -> Listing:
@@ -270,73 +253,75 @@ def _apply(listing: Listing, decision: Decision, *, actor: str, note: str | None
     return approved
 
 
+class ListingReview(Review[Listing, Listing]):
+    """The listing's side of the review workflow (orders.logic.review): an approval writes the catalog."""
+
+    noun, metric_prefix, timeout_metric = "listing", "Listings", "ListingReviewsTimedOut"
+    refusals = ReviewErrors(
+        already_decided=errors.ListingAlreadyDecided,
+        expired=errors.ListingReviewExpired,
+        not_open=errors.ListingReviewNotOpen,
+    )
+
+    def workflow(self) -> ReviewWorkflow:
+        return listing_workflow()
+
+    def load(self, item_id: str) -> Listing:
+        return _load(item_id)
+
+    def item(self, state: Listing) -> Listing:
+        return state
+
+    def record(self, state: Listing, decision: Decision, *, actor: str, note: str | None, timed_out: bool) -> Listing:
+        return _apply(state, decision, actor=actor, note=note, timed_out=timed_out)
+
+    def close_failed(self, state: Listing, cause: str) -> Listing:
+        """FAILED: the sku's lock released; the catalog untouched."""
+        after = state.model_copy(
+            update={
+                "status": ListingStatus.FAILED,
+                "failure_cause": cause,
+                "task_token": None,
+                "updated_at": utcnow(),
+                "version": state.version + 1,
+            }
+        )
+        repo = merchants_repository()
+        repo.transact(repo.update_listing(state, after))
+        return after
+
+    def timeout_action(self) -> Decision:
+        return Decision(get_config().listing_review_timeout_action)
+
+    def approved(self, item: Listing) -> bool:
+        return item.status is ListingStatus.APPROVED
+
+    def log_keys(self, item: Listing) -> dict[str, str]:
+        return {"listing_id": item.listing_id, "merchant_id": item.merchant_id}
+
+    def check_reviewer(self, state: Listing, *, reviewer_id: str, reviewer_merchant: str | None) -> None:
+        if reviewer_merchant is not None and reviewer_merchant == state.merchant_id:
+            raise errors.OwnListingReview(listing_id=state.listing_id)
+
+
+REVIEW = ListingReview()
+
+
 def decide(
     listing_id: str, *, reviewer_id: str, reviewer_merchant: str | None, decision: Decision, note: str | None
 ) -> Listing:
     """A reviewer's decision: applied first (conditional write), then the workflow resumes."""
-
-    def attempt() -> tuple[Listing, str]:
-        listing = _load(listing_id)
-        if reviewer_merchant is not None and reviewer_merchant == listing.merchant_id:
-            raise errors.OwnListingReview(listing_id=listing_id)
-        if not listing.is_open:
-            if listing.decided_by == SYSTEM_TIMEOUT:
-                raise errors.ListingReviewExpired(listing_id=listing_id, status=listing.status.value)
-            raise errors.ListingAlreadyDecided(listing_id=listing_id, status=listing.status.value)
-        if listing.review_due_at is not None and utcnow() >= listing.review_due_at:
-            raise errors.ListingReviewExpired(listing_id=listing_id)
-        if listing.task_token is None:
-            raise errors.ListingReviewNotOpen(listing_id=listing_id)
-        return _apply(listing, decision, actor=f"reviewer:{reviewer_id}", note=note), listing.task_token
-
-    decided, token = _retrying(attempt)
-    logger.append_keys(listing_id=listing_id, merchant_id=decided.merchant_id)
-    outcome = "approve" if decided.status is ListingStatus.APPROVED else "reject"
-    resumed = listing_workflow().resume(token, {"decision": outcome})
-    if resumed is not Resume.RESUMED:
-        # The decision stands either way (it is recorded); the timeout step reads it back.
-        logger.warning("listing decided but the workflow was not waiting", resume=resumed.value)
-    metrics.add_metric(name="ListingsApproved" if outcome == "approve" else "ListingsRejected", unit="Count", value=1)
-    return decided
+    return REVIEW.decide(
+        listing_id, reviewer_id=reviewer_id, reviewer_merchant=reviewer_merchant, decision=decision, note=note
+    )
 
 
-# --- workflow steps ----------------------------------------------------------------------------------
+# --- workflow steps (functions/listing_worker) ---------------------------------------------------------
 def record_timeout(listing_id: str) -> dict[str, str]:
     """The review deadline passed: apply the configured action, unless a decision is already recorded."""
-    action = Decision(get_config().listing_review_timeout_action)
-
-    def attempt() -> Listing:
-        listing = _load(listing_id)
-        if not listing.is_open:
-            return listing
-        metrics.add_metric(name="ListingReviewsTimedOut", unit="Count", value=1)
-        return _apply(listing, action, actor=SYSTEM_TIMEOUT, note="review deadline passed", timed_out=True)
-
-    final = _retrying(attempt)
-    return {"decision": "approve" if final.status is ListingStatus.APPROVED else "reject"}
+    return REVIEW.record_timeout(listing_id)
 
 
 def mark_failed(listing_id: str, *, cause: str) -> Listing | None:
     """Close an open listing as FAILED with its cause (the sku's lock released; the catalog untouched)."""
-
-    def attempt() -> Listing | None:
-        listing = _load(listing_id)
-        if not listing.is_open:
-            return None
-        after = listing.model_copy(
-            update={
-                "status": ListingStatus.FAILED,
-                "failure_cause": cause[:_MAX_CAUSE],
-                "task_token": None,
-                "updated_at": utcnow(),
-                "version": listing.version + 1,
-            }
-        )
-        repo = merchants_repository()
-        repo.transact(repo.update_listing(listing, after))
-        return after
-
-    failed = _retrying(attempt)
-    logger.error("listing failed", listing_id=listing_id, failure_cause=cause[:_MAX_CAUSE])
-    metrics.add_metric(name="ListingsFailed", unit="Count", value=1)
-    return failed
+    return REVIEW.mark_failed(listing_id, cause=cause)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from pydantic import BaseModel
 
@@ -14,6 +14,7 @@ from orders.config import get_config
 from orders.dal.orders import OrderPage
 from orders.dal.repos import catalog_repository, orders_repository, payments_repository, refunds_repository
 from orders.logic import idempotency, inventory, transitions
+from orders.logic.pages import OrderFilters, orders_page
 from orders.logic.pricing import price_order
 from orders.logic.stages import record_order_stage
 from orders.models.api import (
@@ -219,25 +220,9 @@ def invoice(order: Order, events: list[TimelineEvent], ledger: list[LedgerEntry]
     )
 
 
-def list_orders(
-    user_id: str,
-    *,
-    status: OrderStatus | None,
-    start: datetime | None,
-    end: datetime | None,
-    limit: int | None,
-    cursor: str | None,
-) -> OrderPage:
-    if start is not None and end is not None and start > end:
-        raise errors.InvalidTimeRange()
-    return orders_repository().list_for_user(
-        user_id,
-        status=status,
-        start=start,
-        end=end,
-        limit=limit or get_config().default_page_size,
-        after=cursor,
-    )
+def list_orders(user_id: str, **filters: Unpack[OrderFilters]) -> OrderPage:
+    """The user's own orders, newest first."""
+    return orders_page(orders_repository().list_for_user, user_id, **filters)
 
 
 def cancel_order(order_id: str, *, user_id: str) -> Order:

@@ -8,9 +8,8 @@ than what is refundable" hold under concurrent requests, and a retried step cann
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from orders import errors, lifecycle
 from orders.config import Config, get_config
@@ -18,38 +17,22 @@ from orders.dal.refunds import RefundPage
 from orders.dal.repos import orders_repository, refund_workflow, refunds_repository
 from orders.dal.workflow import Resume
 from orders.logic import transitions
+from orders.logic.pages import page_size
 from orders.logic.ports import ProviderRefund, RefundGateway
+from orders.logic.retry import retrying
+from orders.logic.review import Review, ReviewErrors
 from orders.logic.stages import Stage, record_stage
 from orders.models.common import format_ts, utcnow
 from orders.models.order import Order, OrderStatus, TimelineEvent
-from orders.models.refund import (
-    SYSTEM_AUTO,
-    SYSTEM_TIMEOUT,
-    AutoApprovals,
-    Decision,
-    Refund,
-    RefundStatus,
-    new_refund_id,
-)
+from orders.models.refund import SYSTEM_AUTO, AutoApprovals, Refund, RefundStatus, new_refund_id
+from orders.models.workflow import Decision
 from orders.observability import logger, metrics
 from orders.roles import may_read
 
-_ATTEMPTS = 3
+if TYPE_CHECKING:
+    from orders.dal.workflow import ReviewWorkflow
+
 WORKFLOW_ACTOR = "system:workflow"
-_MAX_CAUSE = 1000
-
-T = TypeVar("T")
-
-
-def _retrying(attempt: Callable[[], T]) -> T:
-    """Run a read-decide-write ``attempt`` again when a concurrent writer got there first."""
-    for number in range(_ATTEMPTS):
-        try:
-            return attempt()
-        except errors.ConcurrentModification:
-            if number == _ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _release() -> dict[str, Any]:
@@ -157,7 +140,7 @@ def request_refund(order_id: str, *, user_id: str, amount: int | None, reason: s
         return refund
 
     try:
-        refund = _retrying(attempt)
+        refund = retrying(attempt)
     except _AlreadyRefunding as automatic:
         # Money that arrived after the order was cancelled is already on its way back: that refund is the
         # answer (the user sees it and its status), not a 409 saying the order cannot be refunded.
@@ -170,13 +153,7 @@ def request_refund(order_id: str, *, user_id: str, amount: int | None, reason: s
         "review_due_at": format_ts(refund.review_due_at) if refund.review_due_at else None,
         "review_timeout_seconds": config.review_timeout_seconds,
     }
-    try:
-        refund_workflow().start(refund.refund_id, payload)
-    except Exception as exc:
-        # Never a silent orphan: the refund is closed as FAILED (visible, reservation released).
-        logger.exception("refund workflow did not start")
-        mark_failed(refund.refund_id, cause=f"WorkflowStartFailed: {exc}")
-        raise
+    REVIEW.start(refund.refund_id, payload)  # one that cannot start is FAILED (visible, reservation released)
     logger.info("refund requested", amount=refund.amount, auto_approved=payload["auto_approved"])
     metrics.add_metric(name="RefundsRequested", unit="Count", value=1)
     return refund
@@ -224,11 +201,11 @@ def list_order_refunds(order_id: str, *, user_id: str, groups: frozenset[str]) -
 
 def refunds_of_user(user_id: str, *, limit: int | None) -> list[Refund]:
     """A user's refunds, newest first, so a reviewer sees the history behind a request."""
-    return refunds_repository().list_for_user(user_id, limit=limit or get_config().default_page_size)
+    return refunds_repository().list_for_user(user_id, limit=page_size(limit))
 
 
 def review_queue(*, limit: int | None, cursor: str | None) -> RefundPage:
-    return refunds_repository().review_queue(limit=limit or get_config().default_page_size, after=cursor)
+    return refunds_repository().review_queue(limit=page_size(limit), after=cursor)
 
 
 # --- review ------------------------------------------------------------------------------------
@@ -260,38 +237,7 @@ def _record_decision(
 
 def decide(refund_id: str, *, reviewer_id: str, decision: Decision, note: str | None) -> Refund:
     """A reviewer's decision: recorded first (conditional write), then the workflow resumes."""
-
-    def attempt() -> tuple[Refund, str]:
-        refund, order = _load(refund_id)
-        if order.user_id == reviewer_id:
-            raise errors.OwnOrderReview(refund_id=refund_id)
-        if refund.status is not RefundStatus.PENDING_REVIEW:
-            if refund.decided_by == SYSTEM_TIMEOUT:
-                raise errors.ReviewExpired(refund_id=refund_id, status=refund.status.value)
-            raise errors.RefundAlreadyDecided(refund_id=refund_id, status=refund.status.value)
-        now = utcnow()
-        if refund.review_due_at is not None and now >= refund.review_due_at:
-            raise errors.ReviewExpired(refund_id=refund_id)
-        if refund.task_token is None:
-            raise errors.ReviewNotOpen(refund_id=refund_id)
-        decided = _record_decision(refund, order, decision, actor=f"reviewer:{reviewer_id}", note=note, now=now)
-        return decided, refund.task_token
-
-    decided, token = _retrying(attempt)
-    logger.append_keys(order_id=decided.order_id, refund_id=refund_id)
-    outcome = refund_workflow().resume(token, {"decision": decision.value})
-    if outcome is Resume.NOT_WAITING:
-        # No execution waits for this decision any more: close the refund visibly.
-        mark_failed(refund_id, cause="ReviewAbandoned: the workflow was no longer waiting for a decision")
-        raise errors.ReviewExpired(refund_id=refund_id)
-    if outcome is Resume.TIMED_OUT:
-        # The deadline passed between our write and the resume: the timeout step finds the
-        # recorded decision and applies it, so the reviewer's decision stands.
-        logger.warning("decision recorded as the review timed out; the workflow applies it")
-    metrics.add_metric(
-        name="RefundsApproved" if decision is Decision.APPROVE else "RefundsRejected", unit="Count", value=1
-    )
-    return decided
+    return REVIEW.decide(refund_id, reviewer_id=reviewer_id, decision=decision, note=note, reviewer_merchant=None)
 
 
 # --- workflow steps ----------------------------------------------------------------------------
@@ -314,24 +260,12 @@ def open_review(refund_id: str) -> None:
         after = refund.model_copy(update={"version": refund.version + 1})
         orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
 
-    _retrying(attempt)
+    retrying(attempt)
 
 
 def record_timeout(refund_id: str) -> dict[str, str]:
     """The review deadline passed: apply the configured action, unless a reviewer's decision is recorded."""
-    action = Decision(get_config().review_timeout_action)
-
-    def attempt() -> Decision:
-        refund, order = _load(refund_id)
-        if refund.status is RefundStatus.PENDING_REVIEW:
-            _record_decision(refund, order, action, actor=SYSTEM_TIMEOUT, note="review deadline passed", now=utcnow())
-            metrics.add_metric(name="RefundReviewsTimedOut", unit="Count", value=1)
-            return action
-        if refund.status in (RefundStatus.APPROVED, RefundStatus.SUCCEEDED):
-            return Decision.APPROVE
-        return Decision.REJECT
-
-    return {"decision": _retrying(attempt).value}
+    return REVIEW.record_timeout(refund_id)
 
 
 def execute(refund_id: str, *, gateway: RefundGateway) -> ProviderRefund:
@@ -374,20 +308,12 @@ def finalize(refund_id: str, *, provider_refund_id: str) -> Refund:
             order_after, event = transitions.plan_update(
                 order, event_type="REFUND_SUCCEEDED", actor=WORKFLOW_ACTOR, details=details, **updates
             )
-        after = refund.model_copy(
-            update={
-                "status": RefundStatus.SUCCEEDED,
-                "provider_refund_id": provider_refund_id,
-                "version": refund.version + 1,
-            }
-        )
-        orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
+        after = _succeeded(refund, provider_refund_id, order, order_after, event)
         record_stage(Stage.REFUND_DECIDED_TO_EXECUTED, refund.decided_at, event.at)
-        metrics.add_metric(name="RefundsSucceeded", unit="Count", value=1)
         metrics.add_metric(name="RefundedAmountMinor", unit="Count", value=refund.amount)
         return after
 
-    return _retrying(attempt)
+    return retrying(attempt)
 
 
 def _finalize_automatic(refund: Refund, order: Order, provider_refund_id: str) -> Refund:
@@ -406,6 +332,13 @@ def _finalize_automatic(refund: Refund, order: Order, provider_refund_id: str) -
         },
         stray_refunded=stray_refunded,
     )
+    return _succeeded(refund, provider_refund_id, order, order_after, event)
+
+
+def _succeeded(
+    refund: Refund, provider_refund_id: str, order: Order, order_after: Order, event: TimelineEvent
+) -> Refund:
+    """Write the refund SUCCEEDED (with the provider's refund id) in the same transaction as its order's change."""
     after = refund.model_copy(
         update={
             "status": RefundStatus.SUCCEEDED,
@@ -420,15 +353,40 @@ def _finalize_automatic(refund: Refund, order: Order, provider_refund_id: str) -
 
 def mark_failed(refund_id: str, *, cause: str) -> Refund | None:
     """Close an open refund as FAILED with its cause and release the order's reservation."""
+    return REVIEW.mark_failed(refund_id, cause=cause)
 
-    def attempt() -> Refund | None:
-        refund, order = _load(refund_id)
-        if not refund.is_open:
-            return None
+
+class RefundReview(Review[tuple[Refund, Order], Refund]):
+    """The refund's side of the review workflow (orders.logic.review): each write changes the refund and its
+    order together; an approved refund is executed by the workflow's later steps."""
+
+    noun, metric_prefix, timeout_metric = "refund", "Refunds", "RefundReviewsTimedOut"
+    refusals = ReviewErrors(
+        already_decided=errors.RefundAlreadyDecided, expired=errors.ReviewExpired, not_open=errors.ReviewNotOpen
+    )
+
+    def workflow(self) -> ReviewWorkflow:
+        return refund_workflow()
+
+    def load(self, item_id: str) -> tuple[Refund, Order]:
+        return _load(item_id)
+
+    def item(self, state: tuple[Refund, Order]) -> Refund:
+        return state[0]
+
+    def record(
+        self, state: tuple[Refund, Order], decision: Decision, *, actor: str, note: str | None, timed_out: bool
+    ) -> Refund:
+        refund, order = state
+        return _record_decision(refund, order, decision, actor=actor, note=note, now=utcnow())
+
+    def close_failed(self, state: tuple[Refund, Order], cause: str) -> Refund:
+        """FAILED, and the order's reservation released."""
+        refund, order = state
         after = refund.model_copy(
             update={
                 "status": RefundStatus.FAILED,
-                "failure_cause": cause[:_MAX_CAUSE],
+                "failure_cause": cause,
                 "task_token": None,
                 "version": refund.version + 1,
             }
@@ -437,13 +395,33 @@ def mark_failed(refund_id: str, *, cause: str) -> Refund | None:
             order,
             event_type="REFUND_FAILED",
             actor=WORKFLOW_ACTOR,
-            details={"refund_id": refund_id, "cause": cause[:_MAX_CAUSE]},
-            **(_release() if order.refund_pending_id == refund_id else {}),
+            details={"refund_id": refund.refund_id, "cause": cause},
+            **(_release() if order.refund_pending_id == refund.refund_id else {}),
         )
         orders_repository().save_change(order, order_after, event, extra=[refunds_repository().update(refund, after)])
         return after
 
-    failed = _retrying(attempt)
-    logger.error("refund failed", refund_id=refund_id, failure_cause=cause[:_MAX_CAUSE])
-    metrics.add_metric(name="RefundsFailed", unit="Count", value=1)
-    return failed
+    def timeout_action(self) -> Decision:
+        return Decision(get_config().review_timeout_action)
+
+    def approved(self, item: Refund) -> bool:
+        return item.status in (RefundStatus.APPROVED, RefundStatus.SUCCEEDED)
+
+    def log_keys(self, item: Refund) -> dict[str, str]:
+        return {"order_id": item.order_id, "refund_id": item.refund_id}
+
+    def check_reviewer(self, state: tuple[Refund, Order], *, reviewer_id: str, reviewer_merchant: str | None) -> None:
+        if state[1].user_id == reviewer_id:
+            raise errors.OwnOrderReview(refund_id=state[0].refund_id)
+
+    def not_resumed(self, item_id: str, outcome: Resume) -> None:
+        if outcome is Resume.NOT_WAITING:
+            # No execution waits for this decision any more: close the refund visibly.
+            self.mark_failed(item_id, cause="ReviewAbandoned: the workflow was no longer waiting for a decision")
+            raise errors.ReviewExpired(refund_id=item_id)
+        # TIMED_OUT: the deadline passed between our write and the resume: the timeout step finds the
+        # recorded decision and applies it, so the reviewer's decision stands.
+        logger.warning("decision recorded as the review timed out; the workflow applies it")
+
+
+REVIEW = RefundReview()

@@ -20,11 +20,11 @@ from orders.models.catalog import (
     Tags,
 )
 from orders.models.common import MAX_MINOR_UNITS, CurrencyCode, MinorUnits, UtcDateTime
-from orders.models.merchant import Listing, ListingKind, ListingStatus, MerchantProfile, ReasonCode
-from orders.models.notification import Email, Phone
+from orders.models.merchant import Listing, ListingFields, MerchantProfile, ShopDetails
 from orders.models.order import Order, OrderStatus, Shipment, ShippingAddress, TimelineEvent
 from orders.models.payment import LedgerEntry, PaymentEventKind, PaymentOutcome, Provider
-from orders.models.refund import Decision, Refund, RefundStatus
+from orders.models.refund import Refund, RefundStatus
+from orders.models.workflow import Decision
 
 MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 999
@@ -453,7 +453,7 @@ class RefundList(Model):
 
 
 # --- merchants and listings (docs/merchants.md) ------------------------------------------------
-class MerchantProfileRequest(Model):
+class MerchantProfileRequest(ShopDetails):
     """A shop's details, as the merchant sets them (the whole profile each time)."""
 
     model_config = ConfigDict(
@@ -470,11 +470,6 @@ class MerchantProfileRequest(Model):
             ]
         },
     )
-
-    shop_name: Annotated[str, Field(min_length=1, max_length=100, examples=["North Loom"])]
-    contact_name: Annotated[str, Field(min_length=1, max_length=100, examples=["Ada Lovelace"])]
-    contact_phone: Phone | None = None
-    support_email: Email
 
 
 class MerchantProfileOut(Model):
@@ -551,23 +546,7 @@ class ListingUpdateRequest(Model):
     active: bool | None = None
 
 
-class ListingOut(Model):
-    listing_id: str
-    merchant_id: str
-    sku: str
-    kind: ListingKind
-    changes: dict[str, Any] = Field(description="The proposed product (create) or the fields to change (update).")
-    status: ListingStatus
-    submitted_at: UtcDateTime
-    updated_at: UtcDateTime
-    review_due_at: UtcDateTime | None = None
-    decided_by: str | None = None
-    decided_at: UtcDateTime | None = None
-    decision_note: str | None = None
-    reason_code: ReasonCode | None = Field(default=None, description="Why it was refused (stable code).")
-    reason: str | None = None
-    failure_cause: str | None = None
-
+class ListingOut(ListingFields):
     @classmethod
     def of(cls, listing: Listing) -> ListingOut:
         # The task token and the submitter stay in the backend.

@@ -17,16 +17,21 @@ from orders.models.common import UtcDateTime
 from orders.models.notification import Email, Phone
 
 
-class MerchantProfile(Model):
+class ShopDetails(Model):
+    """A shop's details, as its merchant sets them (MerchantProfileRequest) and the profile keeps them."""
+
+    shop_name: Annotated[str, Field(min_length=1, max_length=100, examples=["North Loom"])]
+    contact_name: Annotated[str, Field(min_length=1, max_length=100, examples=["Ada Lovelace"])]
+    contact_phone: Phone | None = None
+    support_email: Email
+
+
+class MerchantProfile(ShopDetails):
     """A shop's public details. Field names are a contract (the item in OrdersTable, the API)."""
 
     model_config = ConfigDict(frozen=True)
 
     merchant_id: MerchantId
-    shop_name: Annotated[str, Field(min_length=1, max_length=100)]
-    contact_name: Annotated[str, Field(min_length=1, max_length=100)]
-    contact_phone: Phone | None = None
-    support_email: Email
     updated_at: UtcDateTime
     updated_by: str
     version: Annotated[int, Field(ge=1)] = 1
@@ -61,7 +66,6 @@ class ReasonCode(StrEnum):
 
 
 SYSTEM_CHECKS = "system:checks"
-SYSTEM_TIMEOUT = "system:timeout"
 
 # "lst_<merchant>_<12 hex ms time><6 hex random>": the listing id names its merchant (one GetItem, no
 # lookup), sorts by submission time under the merchant, and is its Step Functions execution name
@@ -79,29 +83,37 @@ def merchant_of(listing_id: str) -> str | None:
     return match.group(1) if match else None
 
 
-class Listing(Model):
-    """A proposed product or product change. Field names are a contract: notify reads them from the stream."""
-
-    model_config = ConfigDict(frozen=True)
+class ListingFields(Model):
+    """A listing as its merchant and the reviewers see it (ListingOut); the stored Listing adds what stays in the
+    backend. Field names are a contract: notify reads them from the stream."""
 
     listing_id: str
-    merchant_id: MerchantId
-    sku: Sku
+    merchant_id: str
+    sku: str
     kind: ListingKind
-    # The proposed product (create) or the fields to change (update), as the catalog stores them.
-    changes: dict[str, Any]
+    # As the catalog stores them.
+    changes: dict[str, Any] = Field(description="The proposed product (create) or the fields to change (update).")
     status: ListingStatus
-    # The merchant user who submitted it (notified of the outcome).
-    user_id: str
     submitted_at: UtcDateTime
     updated_at: UtcDateTime
     review_due_at: UtcDateTime | None = None
     decided_by: str | None = None
     decided_at: UtcDateTime | None = None
     decision_note: str | None = None
-    reason_code: ReasonCode | None = None
+    reason_code: ReasonCode | None = Field(default=None, description="Why it was refused (stable code).")
     reason: str | None = None
     failure_cause: str | None = None
+
+
+class Listing(ListingFields):
+    """A proposed product or product change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    merchant_id: MerchantId
+    sku: Sku
+    # The merchant user who submitted it (notified of the outcome).
+    user_id: str
     # Written by the workflow's review task; never leaves the backend.
     task_token: str | None = None
     version: Annotated[int, Field(ge=1)] = 1
@@ -109,3 +121,8 @@ class Listing(Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_LISTING
+
+    @property
+    def in_review(self) -> bool:
+        """Waiting for a reviewer (the workflow's review task holds its token)."""
+        return self.status is ListingStatus.PENDING_REVIEW

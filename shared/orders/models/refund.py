@@ -12,6 +12,8 @@ from pydantic import ConfigDict, Field
 
 from orders.models.base import Model
 from orders.models.common import CurrencyCode, UtcDateTime
+from orders.models.workflow import SYSTEM_TIMEOUT as SYSTEM_TIMEOUT  # re-exported: the review's names
+from orders.models.workflow import Decision as Decision
 
 
 class RefundStatus(StrEnum):
@@ -22,15 +24,9 @@ class RefundStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class Decision(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-
-
 OPEN_STATUSES = frozenset({RefundStatus.PENDING_REVIEW, RefundStatus.APPROVED})
 
 SYSTEM_AUTO = "system:auto"
-SYSTEM_TIMEOUT = "system:timeout"
 
 # "rf_<order id without its 'ord_' prefix>_<random>": the refund id names its order, so
 # GET /refunds/{refund_id} is one GetItem (no lookup item, no index). It is also the name of
@@ -81,6 +77,11 @@ class Refund(Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def in_review(self) -> bool:
+        """Waiting for a reviewer (the workflow's review task holds its token)."""
+        return self.status is RefundStatus.PENDING_REVIEW
 
 
 def _hour(at: datetime) -> str:
