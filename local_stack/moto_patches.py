@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("local_stack.lambda")
 
 _WRITES = ("transact_write_items", "put_item", "update_item", "delete_item")  # batch writes go through these
+# moto's reads walk the same dicts a write changes ("dictionary changed size during iteration" when a
+# worker thread writes while another reads); DynamoDB serves both at once, so reads wait for the lock.
+_READS = ("get_item", "query", "scan", "batch_get_item", "transact_get_items")
 _MAX_TRANSACTION_ITEMS = 100
 
 
@@ -45,7 +48,7 @@ class _StreamBuffer(threading.local):
 
 _buffer = _StreamBuffer()
 
-# Held by every DynamoDB write (and a whole transaction); hold it to read a table consistently.
+# Held by every DynamoDB write (and a whole transaction) and read; hold it to read a table consistently.
 WRITE_LOCK = threading.RLock()
 _writes = 0
 
@@ -80,7 +83,7 @@ def atomic_dynamodb_writes() -> Iterator[None]:
     from moto.dynamodb.models.table import StreamShard
 
     lock = WRITE_LOCK
-    originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES if hasattr(DynamoDBBackend, name)}
+    originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES + _READS if hasattr(DynamoDBBackend, name)}
     original_add = StreamShard.add
 
     def locked(original: Any) -> Any:
@@ -91,6 +94,13 @@ def atomic_dynamodb_writes() -> Iterator[None]:
                 return original(self, *args, **kwargs)
 
         return write
+
+    def read_locked(original: Any) -> Any:
+        def read(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(self, *args, **kwargs)
+
+        return read
 
     def add(shard: Any, old: Any, new: Any) -> None:
         if _buffer.pending is not None:
@@ -107,7 +117,7 @@ def atomic_dynamodb_writes() -> Iterator[None]:
         _notify_stream_listeners()
 
     for name, original in originals.items():
-        setattr(DynamoDBBackend, name, locked(original))
+        setattr(DynamoDBBackend, name, read_locked(original) if name in _READS else locked(original))
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
     StreamShard.add = add  # type: ignore[method-assign,assignment]
     try:
