@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
+from orders.adapters.idempotency import persistence_layer
+from orders.cache import per_environment
 from orders.http import CurrentCaller, build_resolver, lambda_entry
 from orders.logic import cart
 from orders.logic.checkout import Checkout, checkout
 from orders.models.api import CartItemRequest, CartOut, CheckoutOut, CheckoutRequest, OrderOut
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
 router = Router()
+
+
+@per_environment
+def idempotency_store() -> BasePersistenceLayer:
+    """Where this function records Idempotency-Keys (its one adapter, wired here; made on the first keyed request)."""
+    return persistence_layer()
 
 
 @router.get(
@@ -76,7 +87,8 @@ IdempotencyKey = Annotated[
 )
 def post_checkout(body: CheckoutRequest, caller: CurrentCaller, idempotency_key: IdempotencyKey) -> CheckoutOut:
     command = Checkout(user_id=caller.user_id, idempotency_key=idempotency_key, request=body)
-    return CheckoutOut(orders=[OrderOut.of(order) for order in checkout(command, router.lambda_context)])
+    placed = checkout(command, router.lambda_context, store=idempotency_store)
+    return CheckoutOut(orders=[OrderOut.of(order) for order in placed])
 
 
 app = build_resolver(router)

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
+from orders.adapters.idempotency import persistence_layer
+from orders.cache import per_environment
 from orders.http import CurrentCaller, build_resolver, lambda_entry
 from orders.logic.ordering import PlaceOrder, place_order
 from orders.models.api import CreateOrderRequest, OrderOut
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
 router = Router()
+
+
+@per_environment
+def idempotency_store() -> BasePersistenceLayer:
+    """Where this function records Idempotency-Keys (its one adapter, wired here; made on the first keyed request)."""
+    return persistence_layer()
+
 
 IdempotencyKey = Annotated[
     str | None,
@@ -35,7 +47,7 @@ IdempotencyKey = Annotated[
 )
 def create_order(body: CreateOrderRequest, caller: CurrentCaller, idempotency_key: IdempotencyKey = None) -> OrderOut:
     command = PlaceOrder(user_id=caller.user_id, idempotency_key=idempotency_key, request=body)
-    return OrderOut.of(place_order(command, router.lambda_context))
+    return OrderOut.of(place_order(command, router.lambda_context, store=idempotency_store))
 
 
 app = build_resolver(router)

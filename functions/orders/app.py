@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -15,7 +15,20 @@ from orders.models.order import OrderStatus
 from orders.params import OrderId
 from orders.roles import STAFF_READERS
 
+if TYPE_CHECKING:
+    from orders.logic.ports import PaymentGateway
+
 router = Router()
+
+
+def payment_gateway() -> PaymentGateway:
+    """The PaymentGateway this function hands the logic (wired here).
+
+    Its adapters are imported on first use: only a cancellation needs them.
+    """
+    from orders.adapters.payments import payment_gateway
+
+    return payment_gateway()
 
 
 @router.get(
@@ -67,7 +80,7 @@ def get_invoice(order_id: OrderId, caller: CurrentCaller) -> InvoiceOut:
 )
 @owner_or()
 def cancel_order(order_id: OrderId, caller: CurrentCaller) -> OrderOut:
-    return OrderOut.of(ordering.cancel_order(order_id, user_id=caller.user_id))
+    return OrderOut.of(ordering.cancel_order(order_id, user_id=caller.user_id, gateway=payment_gateway()))
 
 
 app = build_resolver(router)

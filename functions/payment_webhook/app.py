@@ -12,6 +12,7 @@ import binascii
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from orders import errors
+from orders.adapters.payments import payment_webhooks
 from orders.http import build_resolver, lambda_entry, signed_by
 from orders.logic.payments import handle_event, parse_signed
 from orders.models.api import WebhookAck
@@ -28,7 +29,8 @@ def _receive(provider: Provider) -> WebhookAck:
     except (binascii.Error, ValueError) as exc:
         raise errors.InvalidJson() from exc
     headers = {name.lower(): value for name, value in (event.headers or {}).items() if isinstance(value, str)}
-    result = handle_event(parse_signed(provider, headers, body))
+    webhooks = payment_webhooks()
+    result = handle_event(parse_signed(provider, headers, body, webhooks=webhooks), webhooks=webhooks)
     return WebhookAck.of(result.entry, duplicate=result.duplicate)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from orders.adapters.payments import payment_gateway
 from orders.http import CurrentCaller, build_resolver, lambda_entry, owner_or
 from orders.logic import payments
 from orders.models.api import LedgerEntryOut, PaymentList, StartPaymentRequest
@@ -26,7 +27,7 @@ def start_payment(
     order_id: OrderId, caller: CurrentCaller, body: StartPaymentRequest | None = None
 ) -> PaymentInstructions:
     provider = (body or StartPaymentRequest()).provider
-    return payments.start_payment(order_id, user_id=caller.user_id, provider=provider)
+    return payments.start_payment(order_id, user_id=caller.user_id, provider=provider, gateway=payment_gateway())
 
 
 @router.get(

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from local_stack.runtime import LambdaRuntime
-from orders.adapters.payments.tokens import account_token
+from orders.models.payment import account_token
 from tests.apple_chain import make_chain, notification, shared_chain
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.conftest import REFS, Api, HttpResult, put_secret

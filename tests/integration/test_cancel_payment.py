@@ -150,6 +150,7 @@ def test_money_that_arrives_for_a_cancelled_order_is_refunded_automatically(
 def test_expiry_cancels_a_started_intent_and_spares_an_order_whose_payment_went_through(
     api: Api, runtime: LambdaRuntime, stripe: FakeStripe
 ) -> None:
+    from orders.adapters.payments import payment_gateway
     from orders.logic import scheduler
     from orders.models.common import utcnow
 
@@ -158,7 +159,7 @@ def test_expiry_cancels_a_started_intent_and_spares_an_order_whose_payment_went_
     confirm(stripe, start_payment(api, paying["order_id"]))
     # When the expiry job runs past both orders' expiry
     runtime.activate("SchedulerFunction")
-    result = scheduler.expire_unpaid(now=utcnow() + timedelta(days=1))
+    result = scheduler.expire_unpaid(now=utcnow() + timedelta(days=1), gateway=payment_gateway())
     # Then the unpaid one is cancelled with its intent; the paid one waits for its confirmation
     assert result.changed == 1
     assert stripe.intents[unpaid_intent]["status"] == "canceled"

@@ -13,7 +13,7 @@ import requests
 
 from local_stack.fake_google_play import PUSH_SERVICE_ACCOUNT, FakeGooglePlay, FakeGooglePlayServer
 from local_stack.runtime import LambdaRuntime
-from orders.adapters.payments.tokens import account_token
+from orders.models.payment import account_token
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.conftest import REFS, Api, HttpResult, put_secret
 from tests.integration.payments_support import create_order, get_order, ledger, timeline, webhook_event

@@ -407,11 +407,12 @@ class MoneyMachine(RuleBasedStateMachine):
         """The job runs every few minutes; an order is due only a while after it was placed (1 draw in 4)."""
         if due:
             return
+        from orders.adapters.payments import payment_gateway
         from orders.logic import scheduler
         from orders.models.common import utcnow
 
         self.w.runtime.activate("SchedulerFunction")
-        scheduler.expire_unpaid(now=utcnow() + timedelta(days=1))
+        scheduler.expire_unpaid(now=utcnow() + timedelta(days=1), gateway=payment_gateway())
 
     @precondition(lambda self: any(o.kind == "physical" for o in self.orders))
     @rule(index=st.integers(0, 99), step=st.sampled_from(["ship", "deliver", "confirm"]))

@@ -231,6 +231,7 @@ def test_twenty_concurrent_deliveries_of_one_event_make_one_transition_and_one_l
 
 def test_twenty_concurrent_first_deliveries_race_on_the_condition(api: Api, runtime: LambdaRuntime) -> None:
     """All 20 read "not yet seen" before any writes: the transaction's conditions pick one winner."""
+    from orders.adapters.payments import payment_webhooks
     from orders.adapters.payments.stripe_adapter import to_event
     from orders.logic import payments
 
@@ -243,7 +244,7 @@ def test_twenty_concurrent_first_deliveries_race_on_the_condition(api: Api, runt
 
     def deliver() -> None:
         barrier.wait()
-        result = payments.handle_event(event)
+        result = payments.handle_event(event, webhooks=payment_webhooks())
         with lock:
             outcomes.append(result.duplicate)
 

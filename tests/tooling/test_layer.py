@@ -178,7 +178,7 @@ boto3.client("dynamodb", region_name="us-east-1")
 loaded_with_the_client = "OpenSSL" in sys.modules
 from orders.config import Config
 from orders.adapters.payments.apple_adapter import AppleWebhooks
-from orders.adapters.payments.tokens import account_token
+from orders.models.payment import account_token
 from tests.apple_chain import notification, shared_chain
 config = Config.model_validate({
     "APPLE_BUNDLE_ID": "com.example.orders", "APPLE_APP_APPLE_ID": "1234", "APPLE_ENVIRONMENT": "Sandbox",

@@ -8,9 +8,8 @@ import pytest
 
 from orders import errors
 from orders.adapters.payments.apple_adapter import AppleWebhooks
-from orders.adapters.payments.tokens import account_token
 from orders.config import Config
-from orders.models.payment import PaymentEventKind
+from orders.models.payment import PaymentEventKind, account_token
 from tests.apple_chain import make_chain, notification, shared_chain
 
 ORDER = "ord_" + "a" * 32

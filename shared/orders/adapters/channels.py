@@ -1,4 +1,4 @@
-"""User channels behind one protocol: e-mail (SES), SMS (SNS), push (SNS mobile platform endpoints).
+"""User channels behind one port (``Notifier``, orders.logic.ports): e-mail (SES), SMS (SNS), push (SNS endpoints).
 
 ``send`` returns the provider's message id. It raises :class:`PermanentDeliveryError` when the
 provider refuses the address itself (disabled endpoint, bad token, invalid number, malformed
@@ -14,12 +14,11 @@ in the on-failure queue, whose alarm makes it visible, instead of being marked f
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from orders.logic.ports import PermanentDeliveryError
+from orders.logic.ports import EMAIL_USER_TAG, PermanentDeliveryError
 from orders.models.notification import Channel, Message
 
 if TYPE_CHECKING:
@@ -45,14 +44,7 @@ def _permanent_or_raise(exc: ClientError, permanent: frozenset[str]) -> Permanen
     raise exc
 
 
-class Notifier(ABC):
-    channel: Channel
-
-    @abstractmethod
-    def send(self, to: str, message: Message, *, user_id: str | None = None) -> str: ...
-
-
-class SesEmailNotifier(Notifier):
+class SesEmailNotifier:
     channel = Channel.EMAIL
 
     def __init__(self, sender: str, client: SESClient, configuration_set: str | None = None) -> None:
@@ -66,7 +58,7 @@ class SesEmailNotifier(Notifier):
             # Bounces and complaints come back through the set's event destination, tagged with the user.
             extra["ConfigurationSetName"] = self._configuration_set
             if user_id:
-                extra["Tags"] = [{"Name": USER_TAG, "Value": ses_tag_value(user_id)}]
+                extra["Tags"] = [{"Name": EMAIL_USER_TAG, "Value": ses_tag_value(user_id)}]
         try:
             response = self._client.send_email(
                 Source=self._sender,
@@ -88,15 +80,12 @@ class SesEmailNotifier(Notifier):
         return response["MessageId"]
 
 
-USER_TAG = "user_id"
-
-
 def ses_tag_value(user_id: str) -> str:
     """SES tag values allow letters, digits, ``_`` and ``-`` only (Cognito subs are UUIDs: unchanged)."""
     return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in user_id)[:256]
 
 
-class SnsSmsNotifier(Notifier):
+class SnsSmsNotifier:
     channel = Channel.SMS
 
     def __init__(self, client: SNSClient) -> None:
@@ -131,7 +120,7 @@ def push_payload(message: Message) -> str:
     )
 
 
-class SnsPushNotifier(Notifier):
+class SnsPushNotifier:
     """``to`` is the device's SNS platform endpoint ARN."""
 
     channel = Channel.PUSH

@@ -1,4 +1,4 @@
-"""Where notify finds the e-mail of a user who never set preferences: the Cognito user pool."""
+"""Where notify finds the e-mail of a user who never set preferences: the Cognito user pool (``EmailDirectory``)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,13 @@
-"""Downstream events on the EventBridge bus."""
+"""Downstream events on the EventBridge bus (the logic's ``EventPublisher`` port, orders.logic.ports)."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
-
-
-class EventPublisher(Protocol):
-    def publish(self, source: str, detail_type: str, detail: dict[str, Any], at: datetime) -> str: ...
 
 
 class EventBridgePublisher:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from orders import errors
-from orders.cache import per_environment
 from orders.dal.repos import cart_repository, catalog_repository, orders_repository
 from orders.logic import idempotency, inventory
 from orders.logic.ordering import new_order
@@ -18,6 +17,8 @@ from orders.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from orders.logic.ports import IdempotencyStore
 
 
 class Checkout(BaseModel):
@@ -30,18 +31,18 @@ class CheckoutResult(BaseModel):
     orders: list[Order]
 
 
-def checkout(command: Checkout, lambda_context: LambdaContext | None = None) -> list[Order]:
-    """Idempotent on (user, Idempotency-Key) as POST /orders is: a retry returns the same orders."""
-    result: CheckoutResult = idempotency.call(_idempotent_checkout(), command, lambda_context)
-    return result.orders
-
-
-@per_environment
-def _idempotent_checkout() -> idempotency.Wrapped:
+def checkout(command: Checkout, lambda_context: LambdaContext | None = None, *, store: IdempotencyStore) -> list[Order]:
+    """Idempotent on (user, Idempotency-Key) in ``store`` as POST /orders is: a retry returns the same orders."""
     # 'checkout' in the key: the same Idempotency-Key on POST /orders is another request.
-    return idempotency.wrap(
-        _checkout, event_key_jmespath="[user_id, idempotency_key, 'checkout']", output=CheckoutResult
+    result: CheckoutResult = idempotency.call(
+        _checkout,
+        command,
+        lambda_context,
+        store,
+        event_key_jmespath="[user_id, idempotency_key, 'checkout']",
+        output=CheckoutResult,
     )
+    return result.orders
 
 
 def _checkout(*, command: Checkout) -> CheckoutResult:

@@ -1,9 +1,10 @@
 """SES bounce and complaint events (configuration set → SNS → notify): stop e-mailing that address.
 
 Every e-mail goes out through the stack's configuration set, tagged with the user it was for
-(``orders.adapters.channels``). A permanent bounce or a complaint suppresses that address for that
-user (``UsersRepository.suppress_email``): ``plan_deliveries`` skips it from then on; a user who sets
-another address gets e-mail again. A transient bounce changes nothing (SES already retried it).
+(``EMAIL_USER_TAG`` in orders.logic.ports; the SES notifier of ``orders.adapters.channels`` sets it).
+A permanent bounce or a complaint suppresses that address for that user (``UsersRepository.suppress_email``):
+``plan_deliveries`` skips it from then on; a user who sets another address gets e-mail again. A transient
+bounce changes nothing (SES already retried it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from orders.adapters.channels import USER_TAG
+from orders.logic.ports import EMAIL_USER_TAG
 from orders.models.common import utcnow
 from orders.observability import logger
 
@@ -44,7 +45,7 @@ def handle_ses_event(event: Mapping[str, Any], users: Suppressions) -> EmailEven
     else:
         return EmailEventOutcome(ignored=kind or "unknown event")
     tags = (event.get("mail") or {}).get("tags") or {}
-    user_ids = tags.get(USER_TAG) or []
+    user_ids = tags.get(EMAIL_USER_TAG) or []
     if not user_ids:
         logger.warning("SES event without a user tag: nothing to disable", extra={"ses_event": kind})
         return EmailEventOutcome(ignored="no user tag")
@@ -60,9 +61,7 @@ def handle_ses_event(event: Mapping[str, Any], users: Suppressions) -> EmailEven
     return outcome
 
 
-def handle_sns_record(record: Mapping[str, Any], users: Suppressions | None = None) -> EmailEventOutcome:
+def handle_sns_record(record: Mapping[str, Any], users: Suppressions) -> EmailEventOutcome:
     """One SNS record as Lambda delivers it (``Sns.Message`` is the SES event as JSON)."""
-    from orders.dal.repos import users_repository
-
     message = json.loads((record.get("Sns") or {}).get("Message") or "{}")
-    return handle_ses_event(message, users or users_repository())
+    return handle_ses_event(message, users)

@@ -12,28 +12,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from orders.adapters.channels import Notifier
-from orders.adapters.eventbus import EventPublisher
-from orders.cache import per_environment
-from orders.config import get_config
 from orders.dal import keys
+from orders.dal.dynamo import from_item
 from orders.dal.outbox import OutboxRepository
 from orders.dal.users import UsersRepository
 from orders.logic import changes, templates
-from orders.logic.ports import PermanentDeliveryError
+from orders.logic.ports import EmailDirectory, EventPublisher, Notifier, PermanentDeliveryError
 from orders.models.common import format_ts, utcnow
 from orders.models.notification import Change, Channel, Delivery, Device, Message, Preferences
 from orders.observability import logger
 
 
-class EmailDirectory(Protocol):
-    def verified_email(self, user_id: str) -> str | None: ...
-
-
 @dataclass
 class Ports:
+    """What notify sends through; the notify function wires it (functions/notify/app.py)."""
+
     outbox: OutboxRepository
     users: UsersRepository
     notifiers: Mapping[Channel, Notifier]
@@ -235,38 +230,10 @@ def latency_ms(change: Change, sent_at: str | None = None) -> float | None:
     return (sent - written).total_seconds() * 1000
 
 
-# --- wiring ----------------------------------------------------------------------------------------
-def handle_stream_record(record: Mapping[str, Any], ports: Ports | None = None) -> Outcome:
+# --- entry -----------------------------------------------------------------------------------------
+def handle_stream_record(record: Mapping[str, Any], ports: Ports) -> Outcome:
     """One DynamoDB stream record as Lambda delivers it (images in DynamoDB JSON)."""
-    from orders.dal.dynamo import from_item
-
     images = record.get("dynamodb") or {}
     old = images.get("OldImage")
     new = images.get("NewImage")
-    return handle_images(from_item(old) if old else None, from_item(new) if new else None, ports or default_ports())
-
-
-@per_environment
-def default_ports() -> Ports:
-    from orders.adapters.channels import SesEmailNotifier, SnsPushNotifier, SnsSmsNotifier
-    from orders.adapters.clients import cognito_client, events_client, ses_client, sns_client
-    from orders.adapters.contacts import CognitoDirectory
-    from orders.adapters.eventbus import EventBridgePublisher
-    from orders.dal.repos import outbox_repository, users_repository
-
-    config = get_config()
-    notifiers: dict[Channel, Notifier] = {
-        Channel.PUSH: SnsPushNotifier(sns_client()),
-        Channel.SMS: SnsSmsNotifier(sns_client()),
-    }
-    if config.sender_email:
-        notifiers[Channel.EMAIL] = SesEmailNotifier(config.sender_email, ses_client(), config.ses_configuration_set)
-    if not config.event_bus_name:
-        raise RuntimeError("EVENT_BUS_NAME is not set in this function's environment")
-    return Ports(
-        outbox=outbox_repository(),
-        users=users_repository(),
-        notifiers=notifiers,
-        bus=EventBridgePublisher(config.event_bus_name, events_client()),
-        directory=CognitoDirectory(config.user_pool_id, cognito_client()) if config.user_pool_id else None,
-    )
+    return handle_images(from_item(old) if old else None, from_item(new) if new else None, ports)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Unpack
 from pydantic import BaseModel
 
 from orders import errors, lifecycle
-from orders.cache import per_environment
 from orders.config import get_config
 from orders.dal.orders import OrderPage
 from orders.dal.repos import catalog_repository, orders_repository, payments_repository, refunds_repository
@@ -36,6 +35,8 @@ from orders.roles import may_read
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from orders.logic.ports import IdempotencyStore, PaymentGateway
+
 # Invoices: ledger entries that took money, and the timeline event of a refund of ours that succeeded.
 _MONEY_TAKEN = frozenset({PaymentEventKind.SUCCEEDED, PaymentEventKind.RENEWED})
 _REFUND_EVENTS = frozenset({"REFUND_SUCCEEDED"})
@@ -47,21 +48,18 @@ class PlaceOrder(BaseModel):
     request: CreateOrderRequest
 
 
-def place_order(command: PlaceOrder, lambda_context: LambdaContext | None = None) -> Order:
+def place_order(command: PlaceOrder, lambda_context: LambdaContext | None = None, *, store: IdempotencyStore) -> Order:
     """Create a priced PENDING_PAYMENT order.
 
-    With an Idempotency-Key the result is recorded for (user, key): a retry with the same body
-    gets the same order back (as it was created), the same key with another body is refused.
+    With an Idempotency-Key the result is recorded for (user, key) in ``store``: a retry with the same
+    body gets the same order back (as it was created), the same key with another body is refused.
     """
     if command.idempotency_key is None:
         return _place(command=command)
-    return idempotency.call(_idempotent_place(), command, lambda_context)  # type: ignore[no-any-return]
-
-
-@per_environment
-def _idempotent_place() -> idempotency.Wrapped:
-    """:func:`_place` recorded per (user, key), built on first use (keeps cold start lean)."""
-    return idempotency.wrap(_place, event_key_jmespath="[user_id, idempotency_key]", output=Order)
+    placed: Order = idempotency.call(
+        _place, command, lambda_context, store, event_key_jmespath="[user_id, idempotency_key]", output=Order
+    )
+    return placed
 
 
 def new_order(
@@ -225,7 +223,7 @@ def list_orders(user_id: str, **filters: Unpack[OrderFilters]) -> OrderPage:
     return orders_page(orders_repository().list_for_user, user_id, **filters)
 
 
-def cancel_order(order_id: str, *, user_id: str) -> Order:
+def cancel_order(order_id: str, *, user_id: str, gateway: PaymentGateway) -> Order:
     """Cancel an unpaid order, and its started payment at the provider first (docs/payments.md).
 
     The provider is asked before the order changes, on every attempt (a payment may have been started
@@ -233,22 +231,28 @@ def cancel_order(order_id: str, *, user_id: str) -> Order:
     through is refunded automatically when its confirmation arrives; the order records that
     (``refund_on_cancel``), and the timeline and the user's message say so.
     """
-    order = _cancel(order_id, lifecycle.Action.CANCEL, actor=f"user:{user_id}", owner=user_id)
+    order = _cancel(order_id, lifecycle.Action.CANCEL, gateway, actor=f"user:{user_id}", owner=user_id)
     metrics.add_metric(name="OrdersCancelled", unit="Count", value=1)
     return order
 
 
-def expire_order(order_id: str, *, actor: str) -> Order:
+def expire_order(order_id: str, *, actor: str, gateway: PaymentGateway) -> Order:
     """Cancel an order left unpaid past its expiry; its payment is cancelled at the provider first.
 
     A payment that already went through keeps the order (raises PaymentInFlight): its confirmation is on
     its way and will mark it paid; the next run looks again.
     """
-    return _cancel(order_id, lifecycle.Action.EXPIRE, actor=actor, keep_if_taken=True)
+    return _cancel(order_id, lifecycle.Action.EXPIRE, gateway, actor=actor, keep_if_taken=True)
 
 
 def _cancel(
-    order_id: str, action: lifecycle.Action, *, actor: str, owner: str | None = None, keep_if_taken: bool = False
+    order_id: str,
+    action: lifecycle.Action,
+    gateway: PaymentGateway,
+    *,
+    actor: str,
+    owner: str | None = None,
+    keep_if_taken: bool = False,
 ) -> Order:
     from orders.logic.payments import stop_payment
 
@@ -258,7 +262,7 @@ def _cancel(
         if order is None or (owner is not None and order.user_id != owner):
             raise errors.OrderNotFound(order_id=order_id)
         lifecycle.apply(order.status, action)  # illegal → 409 before the provider is asked anything
-        payment = stop_payment(order)
+        payment = stop_payment(order, gateway)
         if payment == "taken" and keep_if_taken:
             raise errors.PaymentInFlight(order_id=order_id)
         after, event = transitions.plan(

@@ -25,6 +25,7 @@ from orders.dal.dynamo import cancellation_codes
 from orders.dal.payments import PaymentSnapshot
 from orders.dal.repos import orders_repository, payments_repository, refunds_repository
 from orders.logic import transitions
+from orders.logic.ports import PaymentGateway, PaymentWebhooks
 from orders.logic.stages import record_order_stage
 from orders.models.common import utcnow
 from orders.models.order import Order, OrderStatus, TimelineEvent
@@ -37,6 +38,7 @@ from orders.models.payment import (
     PaymentOutcome,
     Provider,
     ProviderRefund,
+    account_token,
 )
 from orders.models.refund import SYSTEM_AUTO, Refund, RefundStatus
 from orders.observability import logger, metrics
@@ -78,12 +80,12 @@ class WebhookResult:
 SIGNATURE_FAILURES = (errors.WebhookSignatureMissing, errors.WebhookSignatureInvalid, errors.WebhookTimestampStale)
 
 
-def parse_signed(provider: Provider, headers: dict[str, str], body: bytes) -> PaymentEvent:
+def parse_signed(
+    provider: Provider, headers: dict[str, str], body: bytes, *, webhooks: PaymentWebhooks
+) -> PaymentEvent:
     """The provider's event, verified; a refused signature is counted (alarm: a spike means probing)."""
-    from orders.adapters.payments import webhook_adapter
-
     try:
-        return webhook_adapter(provider).parse(headers, body)
+        return webhooks.parse(provider, headers, body)
     except SIGNATURE_FAILURES as exc:
         metrics.add_metric(name="WebhookSignatureFailures", unit="Count", value=1)
         logger.warning("webhook signature refused", provider=provider.value, error_code=exc.code)
@@ -290,7 +292,7 @@ def _iso(value: datetime | None) -> str | None:
 _ACKNOWLEDGED_OUTCOMES = (PaymentOutcome.PAID, PaymentOutcome.STALE)
 
 
-def handle_event(event: PaymentEvent) -> WebhookResult:
+def handle_event(event: PaymentEvent, *, webhooks: PaymentWebhooks) -> WebhookResult:
     """Apply a verified provider event once; a duplicate returns the first delivery's entry.
 
     A store purchase that paid the order and is not acknowledged yet is acknowledged after it is
@@ -301,25 +303,21 @@ def handle_event(event: PaymentEvent) -> WebhookResult:
     result = _handle_event(event)
     refs = event.provider_references
     if refs.get("acknowledgement") == "pending" and result.entry.outcome in _ACKNOWLEDGED_OUTCOMES:
-        from orders.adapters.payments import acknowledge
-
-        acknowledge(event)
+        webhooks.acknowledge(event)
         logger.info("store purchase acknowledged", provider=event.provider.value)
     if refs.get("consumption_request") == "pending" and result.entry.outcome is PaymentOutcome.NOTED:
-        _answer_consumption_request(event)
+        _answer_consumption_request(event, webhooks)
     return result
 
 
 _DELIVERED = (OrderStatus.PAID, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
 
-def _answer_consumption_request(event: PaymentEvent) -> None:
+def _answer_consumption_request(event: PaymentEvent, webhooks: PaymentWebhooks) -> None:
     """Apple asks, before deciding a refund the user asked it for, whether we delivered (docs/payments.md)."""
-    from orders.adapters.payments import answer_consumption_request
-
     order = orders_repository().get(event.order_id) if event.order_id else None
     delivered = order is not None and order.status in _DELIVERED
-    answer_consumption_request(event, delivered=delivered)
+    webhooks.answer_consumption_request(event, delivered=delivered)
     logger.info("consumption request answered", delivered=delivered)
 
 
@@ -489,11 +487,8 @@ def list_payments(order_id: str, *, user_id: str, groups: frozenset[str]) -> lis
 
 
 # --- initiating a payment ----------------------------------------------------------------------
-def start_payment(order_id: str, *, user_id: str, provider: Provider) -> PaymentInstructions:
-    """What the client needs to pay: a Stripe PaymentIntent, or the token the stores carry."""
-    from orders.adapters.payments import payment_provider
-    from orders.adapters.payments.tokens import account_token
-
+def start_payment(order_id: str, *, user_id: str, provider: Provider, gateway: PaymentGateway) -> PaymentInstructions:
+    """What the client needs to pay: a Stripe PaymentIntent (through ``gateway``), or the token the stores carry."""
     order = orders_repository().get(order_id)
     if order is None or order.user_id != user_id:
         raise errors.OrderNotFound(order_id=order_id)
@@ -510,11 +505,11 @@ def start_payment(order_id: str, *, user_id: str, provider: Provider) -> Payment
             account_token=account_token(order.order_id),
         )
     # One PaymentIntent per order: retries (and paying again after a failure) reuse it.
-    created = payment_provider().create_payment(
+    created = gateway.create_payment(
         order.order_id, order.total, order.currency, idempotency_key=f"{order.order_id}:payment_intent"
     )
     payments_repository().save_reference(Provider.STRIPE.value, created.reference, order.order_id)
-    _record_started(order, created.reference, actor=f"user:{user_id}")
+    _record_started(order, created.reference, actor=f"user:{user_id}", gateway=gateway)
     metrics.add_metric(name="PaymentsStarted", unit="Count", value=1)
     return PaymentInstructions(
         order_id=order.order_id,
@@ -527,22 +522,20 @@ def start_payment(order_id: str, *, user_id: str, provider: Provider) -> Payment
     )
 
 
-def _record_started(order: Order, reference: str, *, actor: str) -> None:
+def _record_started(order: Order, reference: str, *, actor: str, gateway: PaymentGateway) -> None:
     """Note the started PaymentIntent on the order, so a cancellation can cancel it at the provider.
 
     Conditional on the order's status and version like every change. If the order stopped being payable
     meanwhile (cancelled, expired), the intent is cancelled at once and the client gets 409: it never
     receives a client secret for an order that no longer takes money.
     """
-    from orders.adapters.payments import payment_provider
-
     repo = orders_repository()
     current: Order | None = order
     for _ in range(_ATTEMPTS):
         if current is None:
             raise errors.OrderNotFound(order_id=order.order_id)
         if current.status not in _PAYABLE:
-            payment_provider().cancel_payment(reference)
+            gateway.cancel_payment(reference)
             raise errors.OrderNotPayable(status=current.status.value)
         if current.payment_provider == Provider.STRIPE.value and current.payment_reference == reference:
             return
@@ -564,7 +557,7 @@ def _record_started(order: Order, reference: str, *, actor: str) -> None:
 
 
 # --- stopping a payment when its order is cancelled --------------------------------------------
-def stop_payment(order: Order) -> str:
+def stop_payment(order: Order, gateway: PaymentGateway) -> str:
     """Cancel the order's started payment at the provider before the order is cancelled.
 
     Returns what the cancellation means for the user's money:
@@ -572,10 +565,8 @@ def stop_payment(order: Order) -> str:
     ``"taken"`` (it already succeeded or is processing: the money is refunded automatically when the
     provider's confirmation arrives). ProviderUnavailable propagates: nothing is cancelled then.
     """
-    from orders.adapters.payments import payment_provider
-
     if order.payment_provider != Provider.STRIPE.value or not order.payment_reference:
         return "none"
-    payment = payment_provider().cancel_payment(order.payment_reference)
+    payment = gateway.cancel_payment(order.payment_reference)
     logger.info("payment cancelled at the provider", payment_status=payment.status)
     return "cancelled" if payment.status == "canceled" else "taken"

@@ -16,7 +16,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orders import errors
 from orders.config import get_config
@@ -24,6 +24,9 @@ from orders.models.common import format_ts, utcnow
 from orders.models.order import OrderStatus, TimelineEvent
 from orders.models.report import Durations, OrderFacts, StageDurations, SummaryReport
 from orders.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from orders.logic.ports import ReportStore
 
 REFUND_REQUESTED = "REFUND_REQUESTED"
 REFUND_DECISIONS = frozenset({"REFUND_APPROVED", "REFUND_REJECTED"})
@@ -202,20 +205,17 @@ def summary(start: datetime, end: datetime) -> SummaryReport:
     return summarize(facts, start, end, now=utcnow())
 
 
-def write_daily_report(day: date | None = None) -> dict[str, str]:
-    """The summary of one UTC day (default: yesterday) as JSON and CSV in the reports bucket.
+def write_daily_report(day: date | None = None, *, store: ReportStore) -> dict[str, str]:
+    """The summary of one UTC day (default: yesterday) as JSON and CSV in ``store`` (the reports bucket).
 
     Idempotent: the same day always writes the same two keys (a rerun overwrites them).
     """
-    from orders.adapters.report_store import put_object
-
-    config = get_config()
     day = day or (utcnow() - timedelta(days=1)).date()
     start, end = day_window(day)
     report = summary(start, end)
     json_key, csv_key = report_keys(day)
-    bucket = config.table("reports_bucket")
-    put_object(bucket, json_key, report.model_dump_json(by_alias=True, indent=2), "application/json")
-    put_object(bucket, csv_key, to_csv(report), "text/csv")
+    store.put(json_key, report.model_dump_json(by_alias=True, indent=2), "application/json")
+    store.put(csv_key, to_csv(report), "text/csv")
+    bucket = store.bucket
     logger.info("daily report written", bucket=bucket, json_key=json_key, csv_key=csv_key, orders=report.orders)
     return {"bucket": bucket, "json": json_key, "csv": csv_key}

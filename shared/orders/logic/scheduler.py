@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orders import errors, lifecycle
 from orders.config import get_config
@@ -19,6 +19,9 @@ from orders.logic import aftersales, ordering, transitions
 from orders.models.common import utcnow
 from orders.models.order import OrderStatus
 from orders.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from orders.logic.ports import PaymentGateway
 
 EXPIRE_UNPAID = "expire-unpaid"
 AUTO_COMPLETE = "auto-complete"
@@ -49,8 +52,9 @@ def _run(job: str, order_ids: list[str], action: lifecycle.Action, **kwargs: Any
     return result
 
 
-def expire_unpaid(now: datetime | None = None) -> JobResult:
-    """Cancel orders still unpaid after UNPAID_ORDER_TTL_MINUTES, giving back their stock."""
+def expire_unpaid(now: datetime | None = None, *, gateway: PaymentGateway) -> JobResult:
+    """Cancel orders still unpaid after UNPAID_ORDER_TTL_MINUTES, giving back their stock (and their started
+    payments at the provider, through ``gateway``)."""
     now = now or utcnow()
     limit = get_config().scheduler_batch_limit
     repo = orders_repository()
@@ -60,7 +64,7 @@ def expire_unpaid(now: datetime | None = None) -> JobResult:
         # Its payment is cancelled at the provider first (ordering.expire_order); an order whose payment
         # went through, or whose provider cannot be reached now, waits for the next run.
         try:
-            ordering.expire_order(order_id, actor=f"system:{EXPIRE_UNPAID}")
+            ordering.expire_order(order_id, actor=f"system:{EXPIRE_UNPAID}", gateway=gateway)
         except (
             errors.InvalidTransition,
             errors.OrderNotFound,
@@ -91,9 +95,9 @@ def ticket_breaches(now: datetime | None = None) -> JobResult:
     return JobResult(job=TICKET_BREACHES, found=flagged, changed=flagged)
 
 
-def run(job: str, now: datetime | None = None) -> JobResult:
+def run(job: str, now: datetime | None = None, *, gateway: PaymentGateway) -> JobResult:
     if job == EXPIRE_UNPAID:
-        return expire_unpaid(now)
+        return expire_unpaid(now, gateway=gateway)
     if job == AUTO_COMPLETE:
         return auto_complete(now)
     if job == TICKET_BREACHES:

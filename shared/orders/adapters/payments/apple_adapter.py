@@ -3,7 +3,7 @@
 The library checks the x5c certificate chain up to the configured Apple root certificate(s),
 the ES256 signature, the bundle id (and app Apple id in Production) and the environment: a
 Sandbox notification is refused by a Production stage and the other way round. The order id
-travels as the transaction's ``appAccountToken`` (see tokens).
+travels as the transaction's ``appAccountToken`` (see orders.models.payment.account_token).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from orders import errors
 from orders.adapters.payments.money import exponent, from_milliunits
-from orders.adapters.payments.tokens import order_id_from_token
 from orders.layer_paths import use_apple_deps
-from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund
+from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund, order_id_from_token
 
 if TYPE_CHECKING:
     from appstoreserverlibrary.api_client import AppStoreServerAPIClient

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from orders.logic.ports import CreatedPayment
 from orders.models.payment import PaymentEvent, Provider
 
 
@@ -24,15 +25,6 @@ class WebhookAdapter(Protocol):
 
 
 @dataclass(frozen=True)
-class CreatedPayment:
-    reference: str
-    client_secret: str | None
-    status: str
-    amount: int
-    currency: str
-
-
-@dataclass(frozen=True)
 class CreatedRefund:
     refund_id: str
     status: str
@@ -42,7 +34,7 @@ class CreatedRefund:
 
 
 class PaymentProvider(Protocol):
-    """Calls into a provider's API (Stripe): create a payment, refund one."""
+    """Calls into a provider's API (Stripe): create a payment, refund one (the logic's PaymentGateway, and more)."""
 
     provider: Provider
 

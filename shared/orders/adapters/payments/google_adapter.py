@@ -5,7 +5,7 @@ for the subscription's service account. google-auth verifies the signature again
 certificates, the expiry and the audience; the issuer and the service-account email are then
 checked here. The RTDN itself names a purchase token, not our order nor a price: those come
 from the purchase at the Play Developer API (:class:`PlayPurchases`), where the order id
-travels as ``obfuscatedExternalAccountId`` (see tokens).
+travels as ``obfuscatedExternalAccountId`` (see orders.models.payment.account_token).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from orders import errors
 from orders.adapters.payments.money import from_micros
-from orders.adapters.payments.tokens import order_id_from_token
-from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund
+from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund, order_id_from_token
 
 if TYPE_CHECKING:
     from orders.config import Config

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from orders import errors
-from orders.adapters.payments.base import CreatedPayment, CreatedRefund
+from orders.adapters.payments.base import CreatedRefund
+from orders.logic.ports import CreatedPayment
 from orders.models.payment import PaymentEvent, PaymentEventKind, Provider, ProviderRefund
 
 if TYPE_CHECKING:
