@@ -61,6 +61,7 @@ log = logging.getLogger("local_stack")
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # A poller is woken by every stream write; without one it still looks this often.
 STREAM_IDLE_POLL_SECONDS = 0.5
+REARM_WAIT_SECONDS = 30.0  # re-armed reviews storing their new task tokens before the API serves
 STAFF_GROUPS = frozenset({"reviewer", "support", "ops", "analyst"})
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -220,13 +221,15 @@ class LocalStack:
         self._send_webhooks_through_the_outbox()
         self.stripe_server.start()
         self.google_server.start()
-        if self.api is not None:
-            self.api.start()
         self._start_stream_consumers()
         self._start_fake_carrier()
         self.webhooks.start()
         self.on_stop.append(self.webhooks.stop)
+        # Reviews waiting on a task token are re-armed before the API serves: a decision sent as soon as
+        # the stack answers (the port is bound: it waits meanwhile) finds the new execution's token.
         self._rearm_reviews()
+        if self.api is not None:
+            self.api.start()
         if self.state_dir is not None:
             self._saver = Saver(self.save_state, dynamodb_writes, interval=self._save_interval).start()
 
@@ -331,16 +334,33 @@ class LocalStack:
     def _rearm_reviews(self) -> None:
         """Restored items waiting on a Step Functions task token had their execution in the old
         process: give each a new execution that starts at the waiting task (same definition), so a
-        reviewer's decision (or the deadline) resumes it as before."""
+        reviewer's decision (or the deadline) resumes it as before; wait until they stored their tokens
+        (at most ``REARM_WAIT_SECONDS``: a review re-armed later answers 409 "not open yet" until then)."""
         assert self.created is not None
         if not self.restored.get("items"):
             return
-        from local_stack.persistence import rearm_waiting_tasks
+        from local_stack.persistence import await_task_tokens, rearm_waiting_tasks
 
-        count = rearm_waiting_tasks(self.client("stepfunctions"), self.created)
-        self.restored["reviews"] = count
-        if count:
-            log.info("re-armed %d review task(s) waiting on a task token", count)
+        began = time.perf_counter()
+        sfn = self.client("stepfunctions")
+        rearmed = rearm_waiting_tasks(sfn, self.created)
+        self.restored["reviews"] = len(rearmed)
+        if not rearmed:
+            return
+        late = await_task_tokens(sfn, rearmed, REARM_WAIT_SECONDS)
+        self.restored["rearm_seconds"] = time.perf_counter() - began
+        log.info(
+            "re-armed %d review task(s) waiting on a task token in %.2f s",
+            len(rearmed),
+            self.restored["rearm_seconds"],
+        )
+        if late:
+            log.warning(
+                "%d re-armed review(s) had not stored their task token after %.0f s: a decision on them "
+                "answers 409 (review not open yet) until they do",
+                len(late),
+                REARM_WAIT_SECONDS,
+            )
 
     def _send_webhooks_through_the_outbox(self) -> None:
         """The fake Stripe's webhooks go through the retrying outbox (see ``local_stack.webhook_retry``)."""

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import boto3
+import pytest
 
-from local_stack.demo import Demo, browse, order, order_status, pay, refund, refunded, review
+from local_stack.demo import Demo, browse, order, order_status, pay, refund, refunded, review, wait_for
 from tests.e2e.conftest import local_stack_process
 
 POSTER = {"sku": "poster-a2", "name": "Poster", "kind": "physical", "price": 1500, "currency": "USD", "stock": 10}
+HOLD_SECONDS = 3.0  # how long the hook below holds a task token's write at most
 STREAM_QUIET_SECONDS = 3.0  # several idle polls of the stream pollers (0.5 s), and their handlers' time
 
 
@@ -68,49 +73,71 @@ def test_orders_refunds_and_reviews_survive_a_restart_and_fresh_starts_empty(tmp
         demo.call("GET", f"/orders/{order_id}", as_user="client", expect=404)
 
 
-def test_a_listing_under_review_survives_a_restart(tmp_path: Path) -> None:
+LISTED = {
+    "sku": "scarf-restart",
+    "kind": "physical",
+    "price": 3200,
+    "currency": "USD",
+    "name": "Wool Scarf",
+    "description": "Merino wool.",
+    "category": "apparel",
+    "images": ["https://img.northloom.example/scarf/1.jpg"],
+}
+
+
+def in_queue(demo: Demo, listing_id: str) -> bool:
+    queue = demo.call("GET", "/listings?status=PENDING_REVIEW", as_user="reviewer", groups=("reviewer",))
+    return any(item["listing_id"] == listing_id for item in queue["items"])
+
+
+def listing_waiting_for_review(state: Path) -> tuple[Demo, str]:
+    """A stack on ``state`` where a merchant's listing waits for a reviewer; stopped (its state saved)."""
     from local_stack.auth import issue_token
-    from local_stack.demo import wait_for
 
-    state = tmp_path / "state"
     merchant = {"Authorization": "Bearer " + issue_token("shop-1", ["merchant"], merchant_id="north-loom")}
-    product = {
-        "sku": "scarf-restart",
-        "kind": "physical",
-        "price": 3200,
-        "currency": "USD",
-        "name": "Wool Scarf",
-        "description": "Merino wool.",
-        "category": "apparel",
-        "images": ["https://img.northloom.example/scarf/1.jpg"],
-    }
-
-    def in_queue(demo: Demo, listing_id: str) -> bool:
-        queue = demo.call("GET", "/listings?status=PENDING_REVIEW", as_user="reviewer", groups=("reviewer",))
-        return any(item["listing_id"] == listing_id for item in queue["items"])
-
-    # Given a merchant's listing waiting for a reviewer
     with running_stack(state) as url:
         demo = Demo(url)
-        listing_id = demo.call("POST", "/merchant/products", headers=merchant, json=product, expect=202)["listing_id"]
+        listing_id = demo.call("POST", "/merchant/products", headers=merchant, json=LISTED, expect=202)["listing_id"]
         wait_for(demo, "the listing in the queue", lambda: in_queue(demo, listing_id))
+    return demo, listing_id
+
+
+def approve(demo: Demo, listing_id: str) -> dict[str, Any]:
+    return demo.call(  # type: ignore[no-any-return]
+        "POST",
+        f"/listings/{listing_id}/decision",
+        json={"decision": "approve"},
+        as_user="reviewer",
+        groups=("reviewer",),
+    )
+
+
+def rearmed_execution_ended(demo: Demo, sfn: Any, log: Callable[[], str]) -> None:
+    """The re-armed listing execution (the one that holds the deadline now) ends SUCCEEDED; else why not."""
+    (resumed,) = [m for m in sfn.list_state_machines()["stateMachines"] if "listing-resume" in m["name"]]
+    (execution,) = sfn.list_executions(stateMachineArn=resumed["stateMachineArn"])["executions"]
+    arn = execution["executionArn"]
+    wait_for(
+        demo, "the re-armed execution to end", lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING"
+    )
+    ended = sfn.describe_execution(executionArn=arn)
+    assert ended["status"] == "SUCCEEDED", explain(sfn, ended, log())
+
+
+def test_a_listing_under_review_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    # Given a merchant's listing waiting for a reviewer
+    demo, listing_id = listing_waiting_for_review(state)
     # When the stack is started again on the same state
     with running_stack(state) as url:
         demo.url = url
         # Then the review waits again (its workflow re-armed at AwaitReview) and a reviewer's approval puts it on sale
         wait_for(demo, "the listing in the queue", lambda: in_queue(demo, listing_id))
-        decided = demo.call(
-            "POST",
-            f"/listings/{listing_id}/decision",
-            as_user="reviewer",
-            groups=("reviewer",),
-            json={"decision": "approve"},
-        )
-        assert decided["status"] == "APPROVED"
+        assert approve(demo, listing_id)["status"] == "APPROVED"
         assert demo.call("GET", "/products/scarf-restart")["merchant_id"] == "north-loom"
-        # And the re-armed execution (the one that holds the deadline now) took the decision and ended Approved
-        log = sorted(tmp_path.glob("stack-*.log"))[-1].read_text()
-        (endpoint,) = re.findall(r"moto\s+(http://127\.0\.0\.1:\d+)", log)
+        # And the re-armed execution took the decision and ended Approved
+        log = sorted(tmp_path.glob("stack-*.log"))[-1].read_text
+        (endpoint,) = re.findall(r"moto\s+(http://127\.0\.0\.1:\d+)", log())
         sfn = boto3.client(
             "stepfunctions",
             endpoint_url=endpoint,
@@ -118,11 +145,66 @@ def test_a_listing_under_review_survives_a_restart(tmp_path: Path) -> None:
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
-        (resumed,) = [m for m in sfn.list_state_machines()["stateMachines"] if "listing-resume" in m["name"]]
-        (execution,) = sfn.list_executions(stateMachineArn=resumed["stateMachineArn"])["executions"]
-        wait_for(
-            demo,
-            "the re-armed execution to end",
-            lambda: sfn.describe_execution(executionArn=execution["executionArn"])["status"] != "RUNNING",
-        )
-        assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "SUCCEEDED"
+        rearmed_execution_ended(demo, sfn, log)
+
+
+def test_a_decision_sent_as_soon_as_a_restarted_stack_answers_resumes_the_rearmed_review(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The interleaving a busy machine makes (CI: -n 2 on 2 cores) forced with a hook: the re-armed
+    execution's thread is slow to store its new task token, and the reviewer decides at once."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    from local_stack.stack import LocalStack
+
+    state = tmp_path / "state"
+    # Given a listing waiting for a reviewer, saved by a stack that was stopped
+    demo, listing_id = listing_waiting_for_review(state)
+    # and moto storing a task token only once the decision below was answered (or after HOLD_SECONDS)
+    decided = threading.Event()
+    store = DynamoHandler.update_item
+
+    def held_token_write(handler: Any) -> Any:
+        if "task_token" in str(handler.body.get("UpdateExpression", "")):
+            decided.wait(HOLD_SECONDS)
+        return store(handler)
+
+    monkeypatch.setattr(DynamoHandler, "update_item", held_token_write)
+    # When the stack is started again on that state (in this process, to hold the write) and a reviewer
+    # approves the listing as soon as the stack answers
+    with caplog.at_level(logging.INFO), LocalStack(port=0, state_dir=state) as stack:
+        demo.url = stack.url
+        try:
+            decision = approve(demo, listing_id)
+        finally:
+            decided.set()
+        # Then the approval stands and the listing is on sale
+        assert decision["status"] == "APPROVED"
+        assert demo.call("GET", "/products/scarf-restart")["merchant_id"] == "north-loom"
+        # and the re-armed execution took the decision (not a token of the stopped stack) and ended Approved
+        rearmed_execution_ended(demo, stack.client("stepfunctions"), lambda: caplog.text)
+
+
+def explain(sfn: Any, execution: Mapping[str, Any], log: str) -> str:
+    """Why an execution did not succeed: its error and cause, the states it went through (with their
+    errors), and the stack's log lines of the review workflow (re-arm, worker, decisions)."""
+    history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+    steps = []
+    for event in history:
+        details: dict[str, Any] = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+        what = {k: details[k] for k in ("name", "error", "cause") if k in details}
+        steps.append(f"  {event['id']:>3} {event['type']} {what or ''}")
+    related = [
+        line[:600]
+        for line in log.splitlines()
+        if any(word in line for word in ("re-arm", "resumed", "decision", "Listing", "listing", "Task", "ERROR"))
+    ]
+    return "\n".join(
+        [
+            f"execution {execution['status']}: error={execution.get('error')!r} cause={execution.get('cause')!r}",
+            "history:",
+            *steps,
+            "stack log (review workflow):",
+            *related[-60:],
+        ]
+    )

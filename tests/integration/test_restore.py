@@ -100,8 +100,9 @@ class StepFunctions:
     def create_state_machine(self, **kwargs: Any) -> dict[str, Any]:
         return {"stateMachineArn": "arn:resume"}
 
-    def start_execution(self, stateMachineArn: str, input: str) -> None:
+    def start_execution(self, stateMachineArn: str, input: str) -> dict[str, str]:
         self.started.append(json.loads(input))
+        return {"executionArn": f"arn:execution:{len(self.started)}"}
 
 
 @contextmanager
