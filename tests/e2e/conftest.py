@@ -18,7 +18,8 @@ import requests
 from local_stack.stack import free_port
 from local_stack.template import ROOT
 
-STARTUP_TIMEOUT_SECONDS = 60
+# A cold start of the whole stack takes ~10 s on a quiet machine; CI runs two test workers on two cores.
+STARTUP_TIMEOUT_SECONDS = 120
 
 
 @dataclass(frozen=True)
