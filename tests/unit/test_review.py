@@ -15,6 +15,7 @@ import pytest
 
 from orders import errors
 from orders.dal.workflow import Resume, ReviewWorkflow
+from orders.logic import review as review_module
 from orders.logic.retry import ATTEMPTS, retrying
 from orders.logic.review import Review, ReviewErrors
 from orders.models.common import utcnow
@@ -214,6 +215,18 @@ def test_the_failure_step_closes_an_open_thing_with_the_caught_error_and_leaves_
         {"status": "UNCHANGED", "failure_cause": "KeyError: boom"},
     ]
     assert review.stored["t2"].status is Status.REJECTED
+
+
+def test_only_a_thing_the_failure_closes_counts_as_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an open thing and a decided one, and the metrics the failure step adds
+    review = review_of(Thing("t1"), Thing("t2", status=Status.APPROVED))
+    counted: list[str] = []
+    monkeypatch.setattr(review_module.metrics, "add_metric", lambda name, unit, value: counted.append(name))
+    # When the workflow of each fails
+    for name in ("t1", "t2"):
+        review.mark_failed(name, cause="KeyError: boom")
+    # Then only the one it closed is counted (an alarm watches the count)
+    assert counted == ["ThingsFailed"]
 
 
 def test_a_workflow_that_cannot_start_leaves_the_thing_failed_and_the_error_raised() -> None:

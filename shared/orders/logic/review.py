@@ -180,7 +180,11 @@ class Review(ABC, Generic[State, Item]):
             return self.close_failed(state, cause) if self.item(state).is_open else None
 
         failed = retrying(attempt)
-        logger.error(f"{self.noun} failed", extra={f"{self.noun}_id": item_id, "failure_cause": cause})
+        extra = {f"{self.noun}_id": item_id, "failure_cause": cause}
+        if failed is None:  # already decided (e.g. a late step after the decision): nothing for ops to mend
+            logger.warning(f"{self.noun} workflow failed after the {self.noun} was closed", extra=extra)
+            return None
+        logger.error(f"{self.noun} failed", extra=extra)
         metrics.add_metric(name=f"{self.metric_prefix}Failed", unit="Count", value=1)
         return failed
 
