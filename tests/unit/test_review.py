@@ -15,11 +15,11 @@ import pytest
 
 from orders import errors
 from orders.dal.workflow import Resume, ReviewWorkflow
-from orders.logic import review as review_module
 from orders.logic.retry import ATTEMPTS, retrying
 from orders.logic.review import Review, ReviewErrors
 from orders.models.common import utcnow
 from orders.models.workflow import SYSTEM_TIMEOUT, Decision, StepError, StepTask
+from orders.observability import metrics
 
 
 class Status(StrEnum):
@@ -221,7 +221,7 @@ def test_only_a_thing_the_failure_closes_counts_as_failed(monkeypatch: pytest.Mo
     # Given an open thing and a decided one, and the metrics the failure step adds
     review = review_of(Thing("t1"), Thing("t2", status=Status.APPROVED))
     counted: list[str] = []
-    monkeypatch.setattr(review_module.metrics, "add_metric", lambda name, unit, value: counted.append(name))
+    monkeypatch.setattr(metrics, "add_metric", lambda name, unit, value: counted.append(name))
     # When the workflow of each fails
     for name in ("t1", "t2"):
         review.mark_failed(name, cause="KeyError: boom")
