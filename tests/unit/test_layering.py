@@ -17,6 +17,7 @@ from local_stack.template import ROOT
 LOGIC = ROOT / "shared" / "orders" / "logic"
 FORBIDDEN = ("boto3", "botocore", "stripe", "requests", "appstoreserverlibrary", "google", "orders.adapters")
 
+
 def imported_modules(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
