@@ -11,11 +11,13 @@ class StepError(BaseModel):
     """What a Catch puts at ResultPath: the error name and its cause (a Lambda error payload as JSON)."""
 
     Error: str = "Unknown"
-    Cause: str = ""
+    # Null when the failure named no cause (SendTaskFailure's cause is optional): still a failure to record.
+    Cause: str | None = ""
 
     def describe(self) -> str:
+        cause = self.Cause or ""
         try:
-            message = json.loads(self.Cause).get("errorMessage")
+            message = json.loads(cause).get("errorMessage")
         except (ValueError, AttributeError):
             message = None
-        return f"{self.Error}: {message or self.Cause}".strip()
+        return f"{self.Error}: {message or cause}".strip()
