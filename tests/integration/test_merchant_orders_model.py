@@ -46,9 +46,10 @@ from tests.integration.helpers import ADDRESS, mark_paid, place
 from tests.integration.test_merchants import SHIPMENT, as_merchant
 
 EXAMPLES = int(os.environ.get("MERCHANT_MODEL_EXAMPLES") or 10)
-STEPS = int(os.environ.get("MERCHANT_MODEL_STEPS") or 25)
+STEPS = int(os.environ.get("MERCHANT_MODEL_STEPS") or 20)
 RANDOM = bool(os.environ.get("MERCHANT_MODEL_RANDOM"))
 OPS = "ops-merchant-model"
+MAX_ORDERS = 6  # per history: enough for pages of 1..4 to split, few enough that steps move them along
 STATUSES = ["PENDING_PAYMENT", "PAID", "PENDING_SHIPMENT", "SHIPPED", "DELIVERED", "CANCELLED"]
 HOSTILE_QUERIES = [
     ({"limit": "0"}, 422),
@@ -126,7 +127,6 @@ class MerchantOrdersMachine(RuleBasedStateMachine):
         return self.orders[index % len(self.orders)]
 
     # --- rules ---------------------------------------------------------------------------------
-    @initialize()
     def two_shops(self) -> None:
         for merchant, sku in zip(self.merchants, self.skus, strict=True):
             body = {
@@ -140,6 +140,15 @@ class MerchantOrdersMachine(RuleBasedStateMachine):
             }
             self.call(api_event("catalog_admin_create_product", user=OPS, groups=("ops",), body=body), (201,), "ops")
 
+    @initialize(first=st.integers(0, 1), paid=st.booleans())
+    def two_shops_and_an_order_each(self, first: int, paid: bool) -> None:
+        self.two_shops()
+        self.buyer_orders(first)
+        self.buyer_orders(1 - first)
+        if paid:
+            self.the_order_moves_on(0, "advance")
+
+    @precondition(lambda self: len(self.orders) < MAX_ORDERS)
     @rule(which=st.sampled_from([0, 0, 1, 1, None]))
     def buyer_orders(self, which: int | None) -> None:
         skus = self.skus if which is None else [self.skus[which]]
@@ -150,10 +159,19 @@ class MerchantOrdersMachine(RuleBasedStateMachine):
         self.orders.append(OrderModel(result.body["order_id"], merchant, result.body["created_at"]))
 
     @precondition(lambda self: self.orders)
-    @rule(index=st.integers(0, 99), step=st.sampled_from(["pay", "fulfil", "cancel", "ops ship", "ops deliver"]))
+    @rule(index=st.integers(0, 99), step=st.sampled_from(["advance", "advance", "advance", "cancel", "ops ship"]))
     def the_order_moves_on(self, index: int, step: str) -> None:
+        """Mostly the order's next step (pay, fulfil, ship, deliver); sometimes a cancel or a ship out of turn."""
         order = self.pick(index)
         path = {"order_id": order.order_id}
+        if step == "advance":
+            step = {
+                "PENDING_PAYMENT": "pay",
+                "PAID": "fulfil",
+                "PENDING_SHIPMENT": "ops ship",
+                "SHIPPED": "ops deliver",
+            }.get(order.status, "ops deliver")
+        self.w.coverage[f"{step} from {order.status}"] += 1
         if step == "pay" and order.status == "PENDING_PAYMENT":
             mark_paid(self.w.runtime, order.order_id)
             order.status = "PAID"
@@ -177,9 +195,18 @@ class MerchantOrdersMachine(RuleBasedStateMachine):
             order.status = "DELIVERED" if ok else order.status
 
     @precondition(lambda self: self.orders)
+    @rule(index=st.integers(0, 99), times=st.integers(1, 3))
+    def orders_advance(self, index: int, times: int) -> None:
+        """The common path, a step or a few at a time (a rule of its own: drawn as often as the others)."""
+        for _ in range(times):
+            self.the_order_moves_on(index, "advance")
+
+    @precondition(lambda self: self.orders)
     @rule(index=st.integers(0, 99), who=st.integers(0, 1))
     def a_merchant_ships(self, index: int, who: int) -> None:
-        order = self.pick(index)
+        # Mostly an order waiting to be shipped (by its merchant or the other one), sometimes any order.
+        waiting = [o for o in self.orders if o.status == "PENDING_SHIPMENT"]
+        order = waiting[index % len(waiting)] if waiting and index % 3 else self.pick(index)
         merchant = self.merchants[who]
         path = {"order_id": order.order_id}
         event = as_merchant("shipping_ship", merchant, user=f"user-{merchant}", path_params=path, body=SHIPMENT)
@@ -217,12 +244,16 @@ class MerchantOrdersMachine(RuleBasedStateMachine):
         query, status = HOSTILE_QUERIES[hostile]
         self.list_orders(self.merchants[who], query, (status,))
 
+    def teardown(self) -> None:
+        for order in self.orders:
+            self.w.coverage[f"order {order.status} ({'mixed' if order.merchant is None else 'one shop'})"] += 1
+
     # --- invariants ------------------------------------------------------------------------------
     @invariant()
     def each_merchant_sees_exactly_their_orders(self) -> None:
         self.w.steps += 1
         for merchant in self.merchants:
-            got = [(o["order_id"], o["status"]) for o in self.pages(merchant, 2)]
+            got = [(o["order_id"], o["status"]) for o in self.pages(merchant, 3)]
             assert len({oid for oid, _ in got}) == len(got), f"[listed_twice] {merchant}: {got}"
             assert got == self.expected(merchant), f"[merchant_orders] {merchant}: {got} != {self.expected(merchant)}"
 
