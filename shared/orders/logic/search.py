@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 
 MAX_TOKEN_LENGTH = 32
 # Index items per product. A product update is one transaction: the product, two category counters, the new
-# token items and the stale ones it deletes (2 x 48 + 3 = 99 <= DynamoDB's 100 items per transaction).
-MAX_INDEXED_TOKENS = 48
+# token items and the stale ones it deletes, plus a listing's decision and the release of its sku's lock when
+# a merchant's change is approved (orders.logic.listings): 1 + 2 + 47 + 48 + 2 = 100, DynamoDB's limit per
+# transaction (48 stale ones: products indexed when the cap was 48).
+MAX_INDEXED_TOKENS = 47
 MAX_QUERY_TOKENS = 8
 NAME_KEY_LENGTH = 100
 
