@@ -40,7 +40,7 @@ def shipping_queue(
 @requires_role(Role.OPS, Role.MERCHANT)
 def ship(order_id: OrderId, body: ShipmentRequest, caller: CurrentCaller) -> OrderOut:
     # Ops ship any order; a merchant only their own (another merchant's order reads as not found).
-    merchant = caller.merchant_scope("ops")
+    merchant = caller.merchant_scope(Role.OPS)
     actor = f"merchant:{merchant}:{caller.user_id}" if merchant else f"ops:{caller.user_id}"
     return OrderOut.of(shipping.ship(order_id, body, actor=actor, merchant_id=merchant))
 

@@ -260,7 +260,7 @@ class Caller:
 
     def require_merchant(self) -> str:
         """The caller's merchant: in the ``merchant`` group and linked to a shop (else 403)."""
-        self.require_role("merchant")
+        self.require_role(Role.MERCHANT)
         if self.merchant_id is None:
             raise errors.MerchantNotLinked()
         return self.merchant_id
