@@ -177,6 +177,23 @@ def test_an_exception_opens_one_support_ticket(api: Api, runtime: Any, ddb: Any)
     assert [(t["status"], t["category"], t["user_id"]) for t in tickets] == [("OPEN", "delivery", "user-0001")]
 
 
+def test_a_failed_delivery_attempt_opens_a_ticket_then_the_next_attempt_delivers(
+    api: Api, runtime: Any, ddb: Any
+) -> None:
+    # Given a shipped order out for delivery
+    oid = shipped_order(api, runtime)
+    assert callback(api, oid, "out_for_delivery", minutes=5).body["moved"] is True
+    # When the carrier reports a failed attempt (nobody home), then the next day's attempt and the delivery
+    failed = callback(api, oid, "exception", minutes=60)
+    # Then the attempt becomes the parcel's status and support gets one ticket
+    assert (failed.status, failed.body["status"], failed.body["moved"]) == (200, "exception", True)
+    assert [t["category"] for t in items(ddb, oid, "TICKET#")] == ["delivery"]
+    again = callback(api, oid, "out_for_delivery", event_id="ev_ofd2", minutes=24 * 60)
+    assert (again.body["status"], again.body["moved"]) == ("out_for_delivery", True)
+    assert callback(api, oid, "delivered", minutes=25 * 60).body["moved"] is True
+    assert order_status(api, oid) == "DELIVERED"
+
+
 def test_the_tracking_route_is_for_the_owner_and_staff_only(api: Api, runtime: Any) -> None:
     oid = shipped_order(api, runtime)
     assert tracking(api, oid).status == 200

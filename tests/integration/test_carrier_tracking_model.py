@@ -8,10 +8,11 @@ the table's stream (the template's filter) and e-mails the owner.
 
 The reference is the rule as docs/fulfilment.md states it: an authentic event is stored once per carrier event
 id; it moves the parcel when the parcel has no status yet, or is not delivered and the event is ``delivered``,
-or the event is not older than the current milestone and ranks at least as far (picked_up < in_transit =
-exception < out_for_delivery < delivered). After every step it checks (``Violations``):
+or the event is not older than the current milestone and is an ``exception`` or ranks at least as far
+(picked_up < in_transit = exception < out_for_delivery < delivered). After every step it checks (``Violations``):
 
-* the parcel's status, time and reached milestones are the reference's, and its rank never went down;
+* the parcel's status, time and reached milestones are the reference's, and its rank never went down but to an
+  exception;
 * one stored tracking event per accepted event id; a duplicate answers 200 ``duplicate`` and writes nothing;
 * one milestone item per milestone reached, and exactly one support ticket when ``exception`` was reached;
 * the order is DELIVERED (or later) exactly when the carrier or ops delivered it, through one SHIPPED ->
@@ -89,7 +90,7 @@ class Parcel:
         elif status == "delivered":
             moves = True
         else:
-            moves = at >= self.status_at and RANK[status] >= RANK[self.status]
+            moves = at >= self.status_at and (status == "exception" or RANK[status] >= RANK[self.status])
         self.events += 1
         if moves:
             self.status, self.status_at = status, at
@@ -292,7 +293,8 @@ class CarrierMachine(RuleBasedStateMachine):
         assert got == (parcel.status, parcel.reached), f"[tracking_state] {oid}: stored {got}, rule says {parcel}"
         if state is not None:
             rank = RANK[state["status"]]
-            assert rank >= parcel.highest_rank, f"[went_backwards] {oid}: {state['status']} after rank {rank}"
+            went_back = rank < parcel.highest_rank and state["status"] != "exception"
+            assert not went_back, f"[went_backwards] {oid}: {state['status']} after rank {parcel.highest_rank}"
             parcel.highest_rank = rank
         events = [i for i in items if i["SK"].startswith("TRACKEVENT#")]
         assert len(events) == parcel.events, f"[events_stored] {oid}: {len(events)} stored, {parcel.events} accepted"

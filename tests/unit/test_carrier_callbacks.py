@@ -126,6 +126,17 @@ def test_a_newer_milestone_moves_forward_and_an_exception_can_be_left() -> None:
     assert not carriers.moves_forward(TrackingStatus.OUT_FOR_DELIVERY, at, event("picked_up", NOW))
 
 
+def test_a_failed_delivery_attempt_after_out_for_delivery_becomes_the_status() -> None:
+    # Given a parcel out for delivery at 11:00
+    at = NOW - timedelta(hours=1)
+    # When the carrier reports an exception at 12:00 (nobody home), and one from 10:00 arrives late
+    attempt, stale = event("exception", NOW), event("exception", NOW - timedelta(hours=2))
+    # Then the newer one becomes the status, the older one does not; the next attempt moves on from it
+    assert carriers.moves_forward(TrackingStatus.OUT_FOR_DELIVERY, at, attempt)
+    assert not carriers.moves_forward(TrackingStatus.OUT_FOR_DELIVERY, at, stale)
+    assert carriers.moves_forward(TrackingStatus.EXCEPTION, NOW, event("out_for_delivery", NOW + timedelta(days=1)))
+
+
 def test_an_older_event_of_a_later_milestone_does_not_replace_a_newer_status() -> None:
     # Given an exception reported at 11:00
     at = NOW - timedelta(hours=1)

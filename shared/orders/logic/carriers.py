@@ -38,7 +38,9 @@ class TrackingStatus(StrEnum):
 
 
 # How far along the parcel is. EXCEPTION ranks with IN_TRANSIT: a parcel can leave an exception for
-# any later milestone, and an exception reported after delivery does not undo the delivery.
+# any later milestone, and an exception reported after delivery does not undo the delivery. A newer
+# exception is always taken (moves_forward): the usual one is a failed delivery attempt, reported after
+# out_for_delivery.
 _RANK = {
     TrackingStatus.PICKED_UP: 1,
     TrackingStatus.IN_TRANSIT: 2,
@@ -131,7 +133,10 @@ def parse_event(body: bytes) -> CarrierEvent:
 
 
 def moves_forward(current: TrackingStatus | None, current_at: datetime | None, event: CarrierEvent) -> bool:
-    """Whether ``event`` becomes the parcel's status: never backwards, in rank or in time (delivered ends it)."""
+    """Whether ``event`` becomes the parcel's status: never backwards, in rank or in time (delivered ends it).
+
+    The one step down in rank is a newer exception: a problem can arise at any point before delivery.
+    """
     if current is None or current_at is None:
         return True
     if current is TrackingStatus.DELIVERED:
@@ -140,4 +145,4 @@ def moves_forward(current: TrackingStatus | None, current_at: datetime | None, e
         return True  # a delivery reported late still ends the journey
     if event.occurred_at < current_at:
         return False
-    return _RANK[event.status] >= _RANK[current]
+    return event.status is TrackingStatus.EXCEPTION or _RANK[event.status] >= _RANK[current]
