@@ -108,9 +108,14 @@ tooling: $(VENV)/.installed ## Tests of the tooling: template checks, OpenAPI/ev
 
 SOAK_EXAMPLES ?= 1000
 SOAK_STEPS ?= 40
-soak: $(VENV)/.installed ## The money model-based test, long: SOAK_EXAMPLES histories of up to SOAK_STEPS steps (random seed)
+soak: $(VENV)/.installed ## The model-based tests (money, listings, merchant orders, carriers), long: SOAK_EXAMPLES histories of up to SOAK_STEPS steps (random seed)
 	MONEY_SOAK_EXAMPLES=$(SOAK_EXAMPLES) MONEY_SOAK_STEPS=$(SOAK_STEPS) MONEY_SOAK_RANDOM=1 \
-		$(PY) -m pytest tests/integration/test_money_properties.py -q -s -p no:cacheprovider -o log_cli=false
+	LISTINGS_MODEL_EXAMPLES=$(SOAK_EXAMPLES) LISTINGS_MODEL_STEPS=$(SOAK_STEPS) LISTINGS_MODEL_RANDOM=1 \
+	MERCHANT_MODEL_EXAMPLES=$(SOAK_EXAMPLES) MERCHANT_MODEL_STEPS=$(SOAK_STEPS) MERCHANT_MODEL_RANDOM=1 \
+	CARRIER_MODEL_EXAMPLES=$(SOAK_EXAMPLES) CARRIER_MODEL_STEPS=$(SOAK_STEPS) CARRIER_MODEL_RANDOM=1 \
+		$(PY) -m pytest tests/integration/test_money_properties.py tests/integration/test_listings_model.py \
+		tests/integration/test_merchant_orders_model.py tests/integration/test_carrier_tracking_model.py \
+		-q -s -p no:cacheprovider -o log_cli=false
 
 e2e: $(VENV)/.installed ## End-to-end tests: start the local stack on a free port, use it over HTTP
 	$(PY) -m pytest tests/e2e

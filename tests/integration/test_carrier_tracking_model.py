@@ -25,7 +25,6 @@ or the event is not older than the current milestone and is an ``exception`` or 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections import Counter
@@ -33,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -41,7 +39,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from local_stack.runtime import LambdaRuntime
@@ -51,12 +48,11 @@ from orders.logic import carriers, transitions
 from tests.conftest import api_event
 from tests.integration.conftest import Api, HttpResult
 from tests.integration.helpers import mark_paid, placed
+from tests.integration.model_support import Budget, Tally, run_model
 from tests.integration.notify_support import Notify
 from tests.integration.test_carrier_tracking import BASE, CARRIER, SECRET
 
-EXAMPLES = int(os.environ.get("CARRIER_MODEL_EXAMPLES") or 10)
-STEPS = int(os.environ.get("CARRIER_MODEL_STEPS") or 25)
-RANDOM = bool(os.environ.get("CARRIER_MODEL_RANDOM"))
+BUDGET = Budget.from_env("CARRIER_MODEL", examples=10, steps=25)
 OPS = "ops-carrier-model"
 RANK = {"picked_up": 1, "in_transit": 2, "exception": 2, "out_for_delivery": 3, "delivered": 4}
 SUBJECTS = {
@@ -102,15 +98,11 @@ class Parcel:
 
 
 @dataclass
-class World:
+class World(Tally):
     api: Api
     runtime: LambdaRuntime
     notify: Notify
     ddb: Any
-    coverage: Counter[str] = field(default_factory=Counter)
-    histories: int = 0
-    steps: int = 0
-    started: float = field(default_factory=time.monotonic)
 
 
 WORLD: World | None = None
@@ -331,19 +323,7 @@ def test_random_carrier_histories_never_go_backwards(
     global WORLD
     WORLD = World(api, runtime, notify, ddb)
     try:
-        run_state_machine_as_test(
-            CarrierMachine,
-            settings=settings(
-                max_examples=EXAMPLES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                derandomize=not RANDOM,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-                print_blob=True,
-            ),
-        )
+        run_model(CarrierMachine, BUDGET)
     finally:
         w, WORLD = WORLD, None
-        summary = {"histories": w.histories, "steps": w.steps, "seconds": round(time.monotonic() - w.started, 1)}
-        print(f"\ncarrier model: {json.dumps(summary | {'reached': dict(sorted(w.coverage.items()))})}")
+        w.report("carrier")

@@ -31,16 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -48,22 +46,20 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from local_stack.runtime import LambdaRuntime
 from tests.conftest import api_event
 from tests.integration import test_listings as listing_tests
 from tests.integration.conftest import REFS, Api, HttpResult
+from tests.integration.model_support import Budget, Tally, run_model
 from tests.integration.stepfunctions import Workflows, workflow_refs, workflows
 from tests.integration.test_listings import SCARF, SM, awaiting_review, listings_of, propose
 from tests.integration.test_merchants import NORTH, as_merchant
 
 REVIEWER = "reviewer-model"
 OPS = "ops-model"
-EXAMPLES = int(os.environ.get("LISTINGS_MODEL_EXAMPLES") or 6)
-STEPS = int(os.environ.get("LISTINGS_MODEL_STEPS") or 15)
-RANDOM = bool(os.environ.get("LISTINGS_MODEL_RANDOM"))
+BUDGET = Budget.from_env("LISTINGS_MODEL", examples=6, steps=15)
 
 # Names: plain, accented and Chinese (one token in two ways), a lone letter (not indexed), and two names of
 # 50 distinct words (more than the indexed tokens, none in common: a rename rewrites the whole index).
@@ -90,23 +86,11 @@ HOSTILE: dict[str, tuple[str, dict[str, Any], int]] = {
 
 
 @dataclass
-class World:
+class World(Tally):
     api: Api
     runtime: LambdaRuntime
     flows: Workflows
     ddb: Any
-    coverage: Counter[str] = field(default_factory=Counter)
-    histories: int = 0
-    steps: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "histories": self.histories,
-            "steps": self.steps,
-            "seconds": round(time.monotonic() - self.started, 1),
-            "reached": dict(sorted(self.coverage.items())),
-        }
 
 
 WORLD: World | None = None
@@ -661,18 +645,7 @@ def test_random_listing_histories_keep_the_catalog_and_its_index_right(runtime: 
     with world(runtime) as w:
         WORLD = w
         try:
-            run_state_machine_as_test(
-                ListingsMachine,
-                settings=settings(
-                    max_examples=EXAMPLES,
-                    stateful_step_count=STEPS,
-                    deadline=None,
-                    derandomize=not RANDOM,
-                    database=None,
-                    suppress_health_check=list(HealthCheck),
-                    print_blob=True,
-                ),
-            )
+            run_model(ListingsMachine, BUDGET)
         finally:
             WORLD = None
-            print(f"\nlistings model: {json.dumps(w.summary())}")
+            w.report("listings")

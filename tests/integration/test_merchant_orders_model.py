@@ -17,15 +17,10 @@ After every step it checks (``Violations``):
 
 from __future__ import annotations
 
-import json
-import os
-import time
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -33,7 +28,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from local_stack.runtime import LambdaRuntime
@@ -43,11 +37,10 @@ from orders.logic import transitions
 from tests.conftest import api_event
 from tests.integration.conftest import Api, HttpResult
 from tests.integration.helpers import ADDRESS, mark_paid, place
+from tests.integration.model_support import Budget, Tally, run_model
 from tests.integration.test_merchants import SHIPMENT, as_merchant
 
-EXAMPLES = int(os.environ.get("MERCHANT_MODEL_EXAMPLES") or 10)
-STEPS = int(os.environ.get("MERCHANT_MODEL_STEPS") or 20)
-RANDOM = bool(os.environ.get("MERCHANT_MODEL_RANDOM"))
+BUDGET = Budget.from_env("MERCHANT_MODEL", examples=10, steps=20)
 OPS = "ops-merchant-model"
 MAX_ORDERS = 6  # per history: enough for pages of 1..4 to split, few enough that steps move them along
 STATUSES = ["PENDING_PAYMENT", "PAID", "PENDING_SHIPMENT", "SHIPPED", "DELIVERED", "CANCELLED"]
@@ -69,13 +62,9 @@ class OrderModel:
 
 
 @dataclass
-class World:
+class World(Tally):
     api: Api
     runtime: LambdaRuntime
-    coverage: Counter[str] = field(default_factory=Counter)
-    histories: int = 0
-    steps: int = 0
-    started: float = field(default_factory=time.monotonic)
 
 
 WORLD: World | None = None
@@ -262,19 +251,7 @@ def test_random_merchant_histories_keep_each_shop_to_its_own_orders(api: Api, ru
     global WORLD
     WORLD = World(api, runtime)
     try:
-        run_state_machine_as_test(
-            MerchantOrdersMachine,
-            settings=settings(
-                max_examples=EXAMPLES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                derandomize=not RANDOM,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-                print_blob=True,
-            ),
-        )
+        run_model(MerchantOrdersMachine, BUDGET)
     finally:
         w, WORLD = WORLD, None
-        summary = {"histories": w.histories, "steps": w.steps, "seconds": round(time.monotonic() - w.started, 1)}
-        print(f"\nmerchant orders model: {json.dumps(summary | {'reached': dict(sorted(w.coverage.items()))})}")
+        w.report("merchant orders")

@@ -43,7 +43,6 @@ from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -51,7 +50,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from local_stack.fake_stripe import LOCAL_WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeError, sign
@@ -59,6 +57,7 @@ from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller, stream_event_settings
 from tests.conftest import FAKE_AWS_ENV, api_event
 from tests.integration.conftest import REFS, TEMPLATE, Api, HttpResult
+from tests.integration.model_support import Budget, run_model
 from tests.integration.stepfunctions import Workflows, workflow_refs, workflows
 
 SM = "RefundStateMachine"
@@ -70,11 +69,9 @@ UNPAID = ("PENDING_PAYMENT", "PAYMENT_FAILED")
 STOCKED = 3
 AUTO_APPROVE_MAX = int(TEMPLATE["Parameters"]["RefundAutoApproveMaxMinor"]["Default"])
 
-EXAMPLES = int(os.environ.get("MONEY_SOAK_EXAMPLES") or 10)
-STEPS = int(os.environ.get("MONEY_SOAK_STEPS") or 25)
+BUDGET = Budget.from_env("MONEY_SOAK", examples=10, steps=25)
 SURVEY = os.environ.get("MONEY_SURVEY")
-# CI: derandomized (the same histories every run). make soak: new random histories each run.
-RANDOM = bool(os.environ.get("MONEY_SOAK_RANDOM"))
+# CI: derandomized (the same histories every run). make soak: new random histories each run (MONEY_SOAK_RANDOM).
 
 
 # --- the provider side: one small helper per thing the provider does ---------------------------
@@ -679,18 +676,7 @@ def test_random_histories_keep_the_books_balanced(runtime: LambdaRuntime) -> Non
     with world(runtime) as w:
         WORLD = w
         try:
-            run_state_machine_as_test(
-                MoneyMachine,
-                settings=settings(
-                    max_examples=EXAMPLES,
-                    stateful_step_count=STEPS,
-                    deadline=None,
-                    derandomize=not RANDOM,
-                    database=None,
-                    suppress_health_check=list(HealthCheck),
-                    print_blob=True,
-                ),
-            )
+            run_model(MoneyMachine, BUDGET)
         finally:
             WORLD = None
             print(f"\nmoney model: {json.dumps(w.summary())}")
