@@ -11,7 +11,7 @@ from orders.http import CurrentCaller, build_resolver, lambda_entry, owner_or, r
 from orders.logic import aftersales
 from orders.models.aftersales import Feedback, Ticket, TicketStatus
 from orders.models.api import FeedbackOut, FeedbackRequest, ReplyRequest, TicketList, TicketOut, TicketRequest
-from orders.params import OrderId, TicketId
+from orders.params import OrderId, PageCursor, PageLimit, TicketId
 from orders.roles import Role
 
 router = Router()
@@ -50,8 +50,8 @@ def open_ticket(order_id: OrderId, body: TicketRequest, caller: CurrentCaller) -
 def ticket_queue(
     caller: CurrentCaller,
     status: Annotated[TicketStatus, Query(examples=["OPEN"])] = TicketStatus.OPEN,
-    limit: Annotated[int | None, Query(ge=1, le=100, examples=[20])] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> TicketList:
     tickets, next_cursor = aftersales.ticket_queue(status, limit=limit, cursor=cursor)
     return TicketList(items=[_ticket(t) for t in tickets], next_cursor=next_cursor)

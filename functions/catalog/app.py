@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from orders.http import build_resolver, lambda_entry
 from orders.logic import catalog
 from orders.models.api import CategoryList, CategoryOut, ProductList, ProductOut
-from orders.params import Sku
+from orders.params import PageCursor, PageLimit, Sku
 
 router = Router()
 
@@ -42,8 +42,8 @@ def list_products(
             description="Keywords, all of which must match (case- and accent-insensitive; Chinese by bigrams)",
         ),
     ] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> ProductList:
     page = catalog.list_products(category=category, q=q, limit=limit, cursor=cursor)
     return ProductList(items=[ProductOut.of(product) for product in page.items], next_cursor=page.next_cursor)

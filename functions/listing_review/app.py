@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import listings
 from orders.models.api import DecisionRequest, ListingList, ListingOut
+from orders.params import PageCursor, PageLimit
 from orders.roles import Role
 
 router = Router()
@@ -23,8 +24,8 @@ REVIEWER = Role.REVIEWER
 def review_queue(
     caller: CurrentCaller,
     status: Annotated[Literal["PENDING_REVIEW"], Query(examples=["PENDING_REVIEW"])],
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> ListingList:
     page = listings.review_queue(limit=limit, cursor=cursor)
     return ListingList(items=[ListingOut.of(listing) for listing in page.items], next_cursor=page.next_cursor)

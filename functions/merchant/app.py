@@ -21,7 +21,7 @@ from orders.models.api import (
 )
 from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
-from orders.params import Sku
+from orders.params import PageCursor, PageLimit, Sku
 from orders.roles import Role
 
 router = Router()
@@ -62,8 +62,8 @@ def list_orders(
     status: Annotated[OrderStatus | None, Query()] = None,
     from_: Annotated[UtcDateTime | None, Query(alias="from", description="ISO-8601, inclusive")] = None,
     to: Annotated[UtcDateTime | None, Query(description="ISO-8601, inclusive")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> OrderList:
     page = merchants.orders(caller.require_merchant(), status=status, start=from_, end=to, limit=limit, cursor=cursor)
     return OrderList(items=[OrderOut.of(order) for order in page.items], next_cursor=page.next_cursor)
@@ -106,8 +106,8 @@ def propose_change(sku: Sku, body: ListingUpdateRequest, caller: CurrentCaller) 
 @requires_role(MERCHANT)
 def list_listings(
     caller: CurrentCaller,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> ListingList:
     page = listings.merchant_listings(caller.require_merchant(), limit=limit, cursor=cursor)
     return ListingList(items=[ListingOut.of(listing) for listing in page.items], next_cursor=page.next_cursor)

@@ -12,7 +12,7 @@ from orders.logic import ordering
 from orders.models.api import InvoiceOut, OrderList, OrderOut, TimelineEventOut, TimelineOut
 from orders.models.common import UtcDateTime
 from orders.models.order import OrderStatus
-from orders.params import OrderId
+from orders.params import OrderId, PageCursor, PageLimit
 from orders.roles import STAFF_READERS
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ def list_orders(
     status: Annotated[OrderStatus | None, Query(examples=["PENDING_PAYMENT"])] = None,
     from_: Annotated[UtcDateTime | None, Query(alias="from", description="ISO-8601, inclusive")] = None,
     to: Annotated[UtcDateTime | None, Query(description="ISO-8601, inclusive")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100, examples=[10])] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> OrderList:
     page = ordering.list_orders(caller.user_id, status=status, start=from_, end=to, limit=limit, cursor=cursor)
     return OrderList(items=[OrderOut.of(order) for order in page.items], next_cursor=page.next_cursor)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from orders.http import CurrentCaller, build_resolver, lambda_entry, requires_role
 from orders.logic import refunds
 from orders.models.api import DecisionRequest, RefundList, RefundOut
-from orders.params import RefundId, UserId
+from orders.params import PageCursor, PageLimit, RefundId, UserId
 from orders.roles import Role
 
 router = Router()
@@ -23,8 +23,8 @@ REVIEWER = Role.REVIEWER
 def review_queue(
     caller: CurrentCaller,
     status: Annotated[Literal["PENDING_REVIEW"], Query(examples=["PENDING_REVIEW"])],
-    limit: Annotated[int | None, Query(ge=1, le=100, examples=[20])] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> RefundList:
     page = refunds.review_queue(limit=limit, cursor=cursor)
     return RefundList(items=[RefundOut.of(refund) for refund in page.items], next_cursor=page.next_cursor)
@@ -37,9 +37,7 @@ def review_queue(
     tags=["refunds"],
 )
 @requires_role(REVIEWER)
-def refunds_of_user(
-    user_id: UserId, caller: CurrentCaller, limit: Annotated[int | None, Query(ge=1, le=100)] = None
-) -> RefundList:
+def refunds_of_user(user_id: UserId, caller: CurrentCaller, limit: PageLimit = None) -> RefundList:
     return RefundList(items=[RefundOut.of(refund) for refund in refunds.refunds_of_user(user_id, limit=limit)])
 
 

@@ -11,7 +11,7 @@ from orders.http import CurrentCaller, build_resolver, lambda_entry, owner_or, r
 from orders.logic import shipping
 from orders.models.api import OrderList, OrderOut, ShipmentRequest
 from orders.models.order import OrderStatus
-from orders.params import OrderId
+from orders.params import OrderId, PageCursor, PageLimit
 from orders.roles import Role
 
 router = Router()
@@ -24,8 +24,8 @@ def shipping_queue(
     status: Annotated[
         Literal["PENDING_SHIPMENT", "SHIPPED"], Query(examples=["PENDING_SHIPMENT"])
     ] = "PENDING_SHIPMENT",
-    limit: Annotated[int | None, Query(ge=1, le=100, examples=[20])] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> OrderList:
     page = shipping.shipping_queue(OrderStatus(status), limit=limit, cursor=cursor)
     return OrderList(items=[OrderOut.of(order) for order in page.items], next_cursor=page.next_cursor)
