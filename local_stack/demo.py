@@ -189,6 +189,20 @@ def wait_for(demo: Demo, what: str, probe: Callable[[], Any], timeout: float = 1
     raise DemoFailure(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def wait_in_review_queue(demo: Demo, what: str, queue: str, key: str, item_id: str) -> None:
+    """Poll a reviewer queue until ``item_id`` is in it: the review task stores its token first."""
+    wait_for(
+        demo,
+        f"the {what} in the reviewer queue",
+        lambda: any(
+            item[key] == item_id
+            for item in demo.call("GET", f"{queue}?status=PENDING_REVIEW", as_user="reviewer", groups=("reviewer",))[
+                "items"
+            ]
+        ),
+    )
+
+
 def pay(demo: Demo, key: str = "order") -> str:
     order = demo.state[key]
     order_id = order["order_id"]
@@ -383,17 +397,7 @@ def refund(demo: Demo) -> str:
 def review(demo: Demo) -> str:
     refund_id = demo.state["refund"]["refund_id"]
     demo.call("GET", "/refunds?status=PENDING_REVIEW", as_user="client", expect=403)
-    # The review task stores its token on the refund, then the refund shows in the reviewer queue.
-    wait_for(
-        demo,
-        "the refund in the reviewer queue",
-        lambda: any(
-            r["refund_id"] == refund_id
-            for r in demo.call("GET", "/refunds?status=PENDING_REVIEW", as_user="reviewer", groups=("reviewer",))[
-                "items"
-            ]
-        ),
-    )
+    wait_in_review_queue(demo, "refund", "/refunds", "refund_id", refund_id)
     decided = demo.call(
         "POST",
         f"/refunds/{refund_id}/decision",
@@ -545,16 +549,7 @@ def listing(demo: Demo) -> str:
     demo.check(proposed["status"] == "PENDING_REVIEW", f"proposed listing is {proposed['status']}")
     demo.call("GET", f"/products/{sku}", expect=404)  # not on sale while under review
     listing_id = proposed["listing_id"]
-    wait_for(
-        demo,
-        "the listing in the reviewer queue",
-        lambda: any(
-            item["listing_id"] == listing_id
-            for item in demo.call("GET", "/listings?status=PENDING_REVIEW", as_user="reviewer", groups=("reviewer",))[
-                "items"
-            ]
-        ),
-    )
+    wait_in_review_queue(demo, "listing", "/listings", "listing_id", listing_id)
     decided = demo.call(
         "POST",
         f"/listings/{listing_id}/decision",
