@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
@@ -33,20 +34,41 @@ class Budget:
         )
 
 
-def run_model(machine: type[RuleBasedStateMachine], budget: Budget) -> None:
-    """Run ``machine`` for the budget: no deadline (moto is slow), no example database, the blob printed."""
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            max_examples=budget.examples,
-            stateful_step_count=budget.steps,
-            deadline=None,
-            derandomize=not budget.random,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-            print_blob=True,
-        ),
-    )
+W = TypeVar("W")
+
+
+class ModelMachine(RuleBasedStateMachine, Generic[W]):
+    """A model's state machine: each history gets the run's world (``self.w``) and a fresh ``tag`` for its ids."""
+
+    world: ClassVar[Any] = None  # set by run_model for the length of a run
+    tag_length: ClassVar[int] = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        assert self.world is not None, "run the machine with run_model"
+        self.w: W = self.world
+        self.w.histories += 1
+        self.tag = uuid.uuid4().hex[: self.tag_length]
+
+
+def run_model(machine: type[ModelMachine[W]], budget: Budget, world: W) -> None:
+    """Run ``machine`` in ``world`` for the budget: no deadline (moto is slow), no example database, blob printed."""
+    machine.world = world
+    try:
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=budget.examples,
+                stateful_step_count=budget.steps,
+                deadline=None,
+                derandomize=not budget.random,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+                print_blob=True,
+            ),
+        )
+    finally:
+        machine.world = None
 
 
 @dataclass(kw_only=True)

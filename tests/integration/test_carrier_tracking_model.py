@@ -34,7 +34,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine,
     initialize,
     invariant,
     precondition,
@@ -48,7 +47,7 @@ from orders.logic import carriers, transitions
 from tests.conftest import api_event
 from tests.integration.conftest import Api, HttpResult
 from tests.integration.helpers import mark_paid, placed
-from tests.integration.model_support import Budget, Tally, run_model
+from tests.integration.model_support import Budget, ModelMachine, Tally, run_model
 from tests.integration.notify_support import Notify
 from tests.integration.test_carrier_tracking import BASE, CARRIER, SECRET
 
@@ -105,16 +104,9 @@ class World(Tally):
     ddb: Any
 
 
-WORLD: World | None = None
-
-
-class CarrierMachine(RuleBasedStateMachine):
+class CarrierMachine(ModelMachine[World]):
     def __init__(self) -> None:
         super().__init__()
-        assert WORLD is not None
-        self.w = WORLD
-        self.w.histories += 1
-        self.tag = uuid.uuid4().hex[:8]
         self.user = f"track-{self.tag}"
         self.email = f"{self.user}@example.com"
         self.parcels: list[Parcel] = []
@@ -320,10 +312,8 @@ class CarrierMachine(RuleBasedStateMachine):
 def test_random_carrier_histories_never_go_backwards(
     api: Api, runtime: LambdaRuntime, notify: Notify, ddb: Any
 ) -> None:
-    global WORLD
-    WORLD = World(api, runtime, notify, ddb)
+    w = World(api, runtime, notify, ddb)
     try:
-        run_model(CarrierMachine, BUDGET)
+        run_model(CarrierMachine, BUDGET, w)
     finally:
-        w, WORLD = WORLD, None
         w.report("carrier")

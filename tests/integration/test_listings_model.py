@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,7 +40,6 @@ from typing import Any
 import boto3
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine,
     initialize,
     invariant,
     precondition,
@@ -52,7 +50,7 @@ from local_stack.runtime import LambdaRuntime
 from tests.conftest import api_event
 from tests.integration import test_listings as listing_tests
 from tests.integration.conftest import REFS, Api, HttpResult
-from tests.integration.model_support import Budget, Tally, run_model
+from tests.integration.model_support import Budget, ModelMachine, Tally, run_model
 from tests.integration.stepfunctions import Workflows, workflow_refs, workflows
 from tests.integration.test_listings import SCARF, SM, awaiting_review, listings_of, propose
 from tests.integration.test_merchants import NORTH, as_merchant
@@ -93,8 +91,6 @@ class World(Tally):
     ddb: Any
 
 
-WORLD: World | None = None
-
 # The listing workflow on moto, as tests/integration/test_listings.py deploys it (its fixtures, reused).
 runtime = listing_tests.runtime
 flows = listing_tests.flows
@@ -125,13 +121,10 @@ class ListingModel:
     token: str | None = None
 
 
-class ListingsMachine(RuleBasedStateMachine):
+class ListingsMachine(ModelMachine[World]):
     def __init__(self) -> None:
         super().__init__()
-        assert WORLD is not None
-        self.w = WORLD
-        self.w.histories += 1
-        tag = uuid.uuid4().hex[:8]
+        tag = self.tag
         self.merchants = [f"ma-{tag}", f"mb-{tag}"]
         self.skus = [f"s{n}-{tag}" for n in range(3)]
         self.categories = [f"c0-{tag}", f"c1-{tag}"]
@@ -641,11 +634,8 @@ def test_a_change_that_renames_and_moves_a_fully_indexed_product_can_be_approved
 
 
 def test_random_listing_histories_keep_the_catalog_and_its_index_right(runtime: LambdaRuntime) -> None:
-    global WORLD
     with world(runtime) as w:
-        WORLD = w
         try:
-            run_model(ListingsMachine, BUDGET)
+            run_model(ListingsMachine, BUDGET, w)
         finally:
-            WORLD = None
             w.report("listings")

@@ -17,13 +17,11 @@ After every step it checks (``Violations``):
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine,
     initialize,
     invariant,
     precondition,
@@ -37,7 +35,7 @@ from orders.logic import transitions
 from tests.conftest import api_event
 from tests.integration.conftest import Api, HttpResult
 from tests.integration.helpers import ADDRESS, mark_paid, place
-from tests.integration.model_support import Budget, Tally, run_model
+from tests.integration.model_support import Budget, ModelMachine, Tally, run_model
 from tests.integration.test_merchants import SHIPMENT, as_merchant
 
 BUDGET = Budget.from_env("MERCHANT_MODEL", examples=10, steps=20)
@@ -67,16 +65,10 @@ class World(Tally):
     runtime: LambdaRuntime
 
 
-WORLD: World | None = None
-
-
-class MerchantOrdersMachine(RuleBasedStateMachine):
+class MerchantOrdersMachine(ModelMachine[World]):
     def __init__(self) -> None:
         super().__init__()
-        assert WORLD is not None
-        self.w = WORLD
-        self.w.histories += 1
-        tag = uuid.uuid4().hex[:8]
+        tag = self.tag
         self.merchants = [f"ma-{tag}", f"mb-{tag}"]
         self.skus = [f"ware-a-{tag}", f"ware-b-{tag}"]
         self.buyer = f"buyer-{tag}"
@@ -248,10 +240,8 @@ class MerchantOrdersMachine(RuleBasedStateMachine):
 
 
 def test_random_merchant_histories_keep_each_shop_to_its_own_orders(api: Api, runtime: LambdaRuntime) -> None:
-    global WORLD
-    WORLD = World(api, runtime)
+    w = World(api, runtime)
     try:
-        run_model(MerchantOrdersMachine, BUDGET)
+        run_model(MerchantOrdersMachine, BUDGET, w)
     finally:
-        w, WORLD = WORLD, None
         w.report("merchant orders")

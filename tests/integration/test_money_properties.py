@@ -34,7 +34,6 @@ import contextlib
 import json
 import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,7 +44,6 @@ import boto3
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine,
     initialize,
     invariant,
     precondition,
@@ -57,7 +55,7 @@ from local_stack.runtime import LambdaRuntime
 from local_stack.streams import StreamPoller, stream_event_settings
 from tests.conftest import FAKE_AWS_ENV, api_event
 from tests.integration.conftest import REFS, TEMPLATE, Api, HttpResult
-from tests.integration.model_support import Budget, run_model
+from tests.integration.model_support import Budget, ModelMachine, run_model
 from tests.integration.stepfunctions import Workflows, workflow_refs, workflows
 
 SM = "RefundStateMachine"
@@ -139,9 +137,6 @@ class World:
             json.dump(self.summary(), handle, indent=2)
 
 
-WORLD: World | None = None
-
-
 @contextlib.contextmanager
 def world(runtime: LambdaRuntime) -> Iterator[World]:
     from orders.dal.workflow import sfn_client
@@ -183,13 +178,12 @@ class OrderModel:
     success_delivered: bool = False
 
 
-class MoneyMachine(RuleBasedStateMachine):
+class MoneyMachine(ModelMachine[World]):
+    tag_length = 10
+
     def __init__(self) -> None:
         super().__init__()
-        assert WORLD is not None
-        self.w = WORLD
-        self.w.histories += 1
-        tag = uuid.uuid4().hex[:10]
+        tag = self.tag
         self.user = f"prop-{tag}"
         self.sku = f"mug-{tag}"
         self.w.ddb.put_item(
@@ -672,13 +666,10 @@ def runtime(aws: None) -> LambdaRuntime:
 
 
 def test_random_histories_keep_the_books_balanced(runtime: LambdaRuntime) -> None:
-    global WORLD
     with world(runtime) as w:
-        WORLD = w
         try:
-            run_model(MoneyMachine, BUDGET)
+            run_model(MoneyMachine, BUDGET, w)
         finally:
-            WORLD = None
             print(f"\nmoney model: {json.dumps(w.summary())}")
             if SURVEY:
                 w.write_summary(SURVEY)
